@@ -1,0 +1,24 @@
+from rest_framework.permissions import BasePermission
+
+from workers.models import Role
+from workers.services import user_role
+
+
+class IsRequester(BasePermission):
+    message = "Only requester accounts can do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and (user.is_staff or user_role(user=user) == Role.REQUESTER)
+        )
+
+
+class IsWorker(BasePermission):
+    message = "Only worker accounts can do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user_role(user=user) == Role.WORKER)

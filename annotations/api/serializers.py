@@ -1,0 +1,118 @@
+from rest_framework import serializers
+
+from sebenzai.common.serializers import StrictModelSerializer, StrictSerializer
+
+from ..models import Project, Task
+
+LABEL_NAME = serializers.CharField(max_length=64, trim_whitespace=True)
+
+
+class LabelField(serializers.Field):
+    """A label is a name, or ``{"name": ..., "color": "#rrggbb"}``."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = {"name": data}
+        if not isinstance(data, dict) or set(data) - {"name", "color"} or "name" not in data:
+            raise serializers.ValidationError(
+                'Expected a name or {"name", "color"}.', code="invalid_label"
+            )
+        label = {"name": LABEL_NAME.run_validation(data["name"])}
+        if "color" in data:
+            label["color"] = serializers.RegexField(r"^#[0-9a-fA-F]{6}$").run_validation(
+                data["color"]
+            )
+        return label
+
+    def to_representation(self, value):
+        return value
+
+
+class ProjectSerializer(StrictModelSerializer):
+    labels = serializers.ListField(child=LabelField(), max_length=100, required=False)
+    name = serializers.CharField(max_length=200)
+    instructions = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
+    redundancy_min = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    redundancy_max = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    acceptance_threshold = serializers.FloatField(min_value=0.5, max_value=1.0, required=False)
+    iou_threshold = serializers.FloatField(min_value=0.1, max_value=0.95, required=False)
+    gold_ratio = serializers.FloatField(min_value=0.0, max_value=0.5, required=False)
+    points_per_task = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "labels",
+            "instructions",
+            "redundancy_min",
+            "redundancy_max",
+            "acceptance_threshold",
+            "iou_threshold",
+            "gold_ratio",
+            "points_per_task",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+
+class UploadSerializer(StrictSerializer):
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), required=False, max_length=50
+    )
+    archive = serializers.FileField(required=False, allow_empty_file=True)
+
+    def validate(self, attrs):
+        if bool(attrs.get("images")) == bool(attrs.get("archive")):
+            raise serializers.ValidationError(
+                {"images": "Send image files in 'images' or one zip in 'archive'."}
+            )
+        return attrs
+
+
+class GoldItemSerializer(StrictSerializer):
+    task = serializers.UUIDField()
+    answer = serializers.JSONField()
+
+
+class GoldSerializer(StrictSerializer):
+    gold = serializers.ListField(child=GoldItemSerializer(), min_length=1, max_length=1000)
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    answers = serializers.IntegerField(source="answers_count")
+    label = serializers.JSONField(source="accepted_label")
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "original_name",
+            "width",
+            "height",
+            "state",
+            "label",
+            "confidence",
+            "answers",
+            "image_url",
+            "decided_at",
+            "created_at",
+        ]
+
+    def get_image_url(self, task: Task) -> str:
+        return f"/api/v1/tasks/{task.pk}/image/"
+
+
+class NextTaskRequestSerializer(StrictSerializer):
+    project = serializers.UUIDField(required=False)
+
+
+class SubmitSerializer(StrictSerializer):
+    payload = serializers.JSONField()
+    duration_ms = serializers.IntegerField(
+        min_value=0, max_value=24 * 3600 * 1000, required=False, allow_null=True
+    )

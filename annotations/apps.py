@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AnnotationsConfig(AppConfig):
+    name = "annotations"
+
+    def ready(self) -> None:
+        # Register this app's Celery tasks in every process, web included, so that a task
+        # enqueued by name (in eager mode, run in-process) is always known.
+        from . import tasks  # noqa: F401

@@ -1,0 +1,54 @@
+"""Reads. Each selector decides its own joins so that N+1 fixes live in one place."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Count, QuerySet
+from django.utils import timezone
+
+from .models import Assignment, AssignmentState, Project, Task, TaskState
+
+
+def projects_visible(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    """Staff see every project; a requester only their own."""
+    projects = Project.objects.select_related("owner")
+    return projects if user.is_staff else projects.filter(owner=user)
+
+
+def project_progress(*, project: Project) -> dict:
+    tasks = Task.objects.filter(project=project)
+    by_state = dict(
+        tasks.filter(is_gold=False)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    work = tasks.filter(is_gold=False).aggregate(answers=Count("annotations"))
+    decided = tasks.filter(is_gold=False, confidence__isnull=False).aggregate(
+        mean=Avg("confidence")
+    )
+    counts = {state: by_state.get(state, 0) for state in TaskState.values}
+    return {
+        "tasks": counts,
+        "total": sum(counts.values()),
+        "gold_tasks": tasks.filter(is_gold=True).count(),
+        "answers": work["answers"],
+        "gold_answers": Assignment.objects.filter(
+            task__project=project, task__is_gold=True, state=AssignmentState.SUBMITTED
+        ).count(),
+        "mean_confidence": decided["mean"],
+    }
+
+
+def task_results(*, project: Project, state: str | None) -> QuerySet[Task]:
+    tasks = Task.objects.filter(project=project, is_gold=False)
+    return tasks.filter(state=state) if state else tasks
+
+
+def task_image_readable(*, task: Task, user: AbstractBaseUser) -> bool:
+    """Images go to the project's owner, staff, and the worker holding a live lease on the task."""
+    if user.is_staff or task.project.owner_id == user.pk:
+        return True
+    return Assignment.objects.filter(
+        task=task, worker=user, state=AssignmentState.LEASED, expires_at__gt=timezone.now()
+    ).exists()

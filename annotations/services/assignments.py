@@ -1,0 +1,143 @@
+"""Leasing tasks to workers, skipping and expiring leases.
+
+Concurrency: the candidate task row is locked with ``SELECT … FOR UPDATE SKIP LOCKED``, so two
+workers asking at once take different rows instead of queueing on one; the slot counter only
+moves under that lock, a check constraint refuses over-assignment, and the unique (task, worker)
+constraint makes it impossible to serve one worker the same task twice.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from sebenzai.common.errors import Conflict
+
+from ..models import Assignment, AssignmentState, Project, ProjectStatus, Task, TaskState
+
+EXPIRE_BATCH = 500
+
+
+def _live_lease(worker: AbstractBaseUser, project: Project | None) -> Assignment | None:
+    leases = Assignment.objects.filter(
+        worker=worker, state=AssignmentState.LEASED, expires_at__gt=timezone.now()
+    )
+    if project is not None:
+        leases = leases.filter(task__project=project)
+    return leases.select_related("task__project").order_by("expires_at").first()
+
+
+def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool) -> QuerySet[Task]:
+    answered = Assignment.objects.filter(task=OuterRef("pk"), worker=worker)
+    tasks = Task.objects.filter(
+        project__status=ProjectStatus.ACTIVE, state=TaskState.OPEN, is_gold=gold
+    )
+    if project is not None:
+        tasks = tasks.filter(project=project)
+    if not gold:
+        # Nearest completion first: a task missing one answer beats a fresh one.
+        tasks = tasks.filter(slots_taken__lt=F("target_redundancy")).order_by(
+            F("target_redundancy") - F("slots_taken"), "created_at", "id"
+        )
+    else:
+        tasks = tasks.order_by("created_at", "id")
+    return tasks.filter(~Exists(answered))
+
+
+def _gold_turn(worker: AbstractBaseUser, project: Project | None, rng: random.Random) -> bool:
+    """Gold is mixed in at the project's ratio (the first active project's when unspecified)."""
+    ratio = project.gold_ratio if project is not None else 0.1
+    return rng.random() < ratio
+
+
+def task_lease_next(
+    *, worker: AbstractBaseUser, project: Project | None = None, rng: random.Random | None = None
+) -> Assignment | None:
+    """Lease the next task to ``worker``, or return their live lease if they hold one.
+
+    Returns None when there is nothing to do.
+    """
+    existing = _live_lease(worker, project)
+    if existing is not None:
+        return existing
+    gold_first = _gold_turn(worker, project, rng or random.Random())  # noqa: S311 - not security
+    for gold in (gold_first, not gold_first):
+        assignment = _lease_one(worker, project, gold=gold)
+        if assignment is not None:
+            return assignment
+    return None
+
+
+@transaction.atomic
+def _lease_one(
+    worker: AbstractBaseUser, project: Project | None, *, gold: bool
+) -> Assignment | None:
+    task = (
+        _candidates(worker, project, gold=gold)
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if task is None:
+        return None
+    Task.objects.filter(pk=task.pk).update(slots_taken=F("slots_taken") + 1)
+    expires = timezone.now() + timedelta(seconds=settings.SEBENZAI["LEASE_SECONDS"])
+    assignment = Assignment.objects.create(task=task, worker=worker, expires_at=expires)
+    assignment.task = Task.objects.select_related("project").get(pk=task.pk)
+    return assignment
+
+
+def _release(assignment: Assignment, state: AssignmentState) -> None:
+    """Caller holds the assignment row lock and has checked it is leased."""
+    assignment.state = state
+    assignment.finished_at = timezone.now()
+    assignment.save(update_fields=["state", "finished_at"])
+    if not assignment.task.is_gold:
+        Task.objects.filter(pk=assignment.task_id).update(slots_taken=F("slots_taken") - 1)
+
+
+@transaction.atomic
+def assignment_skip(*, assignment_id: object, worker: AbstractBaseUser) -> Assignment:
+    """Give a leased task back; the worker will not be offered it again."""
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("task")
+        .get(pk=assignment_id, worker=worker)
+    )
+    if assignment.state != AssignmentState.LEASED:
+        message = f"This assignment is {assignment.state}; only a leased task can be skipped."
+        raise Conflict(code=f"assignment_{assignment.state}", field="assignment", message=message)
+    _release(assignment, AssignmentState.SKIPPED)
+    return assignment
+
+
+def leases_expire(*, now: object | None = None) -> int:
+    """Free the slots of leases past their expiry, in batches that skip rows another process
+    holds (a submit in progress), so the reaper never blocks a worker. Returns how many expired."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Assignment.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("task")
+                .filter(state=AssignmentState.LEASED, expires_at__lte=now)[:EXPIRE_BATCH]
+            )
+            for assignment in batch:
+                _release(assignment, AssignmentState.EXPIRED)
+        total += len(batch)
+        if len(batch) < EXPIRE_BATCH:
+            return total
+
+
+def lease_expire_if_due(assignment: Assignment) -> bool:
+    """Caller holds the assignment row lock. Expire a lease found past its time; say whether it was."""
+    if assignment.state == AssignmentState.LEASED and assignment.expires_at <= timezone.now():
+        _release(assignment, AssignmentState.EXPIRED)
+        return True
+    return False

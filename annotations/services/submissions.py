@@ -1,0 +1,76 @@
+"""Submitting an answer on a lease, and enqueueing its scoring once the row is committed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sebenzai.celery import app as celery_app
+from sebenzai.common.errors import Conflict
+
+from ..models import Annotation, Assignment, AssignmentState, Task
+from ..payloads import PayloadRules, payload_validate
+from .assignments import lease_expire_if_due
+
+SCORE_TASK = "consensus.score"  # enqueued by name: annotations never imports consensus
+
+
+def rules_for(task: Task) -> PayloadRules:
+    project = task.project
+    limits = settings.SEBENZAI
+    return PayloadRules(
+        kind=project.kind,
+        labels=project.label_names,
+        width=task.width,
+        height=task.height,
+        max_objects=limits["MAX_OBJECTS_PER_ANSWER"],
+        max_points=limits["MAX_POINTS_PER_POLYGON"],
+    )
+
+
+def score_enqueue(*, task_id: object) -> None:
+    """Ask the consensus worker to score a task once the current transaction commits, so it
+    never sees uncommitted rows and nothing is sent for a rolled-back submission. A broker that
+    is down only delays scoring: the annotation stays pending and the sweeper re-enqueues it."""
+    transaction.on_commit(lambda: celery_app.tasks[SCORE_TASK].delay(str(task_id)), robust=True)
+
+
+@transaction.atomic
+def annotation_submit(
+    *, assignment_id: object, worker: AbstractBaseUser, payload: object, duration_ms: int | None
+) -> Annotation:
+    """Record the worker's answer on their lease.
+
+    Refused with 409 when the lease was already submitted, skipped or has expired (a late answer
+    is not scored: its slot may already belong to someone else). Raises Assignment.DoesNotExist
+    for someone else's assignment, which the API shows as 404.
+    """
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("task__project")
+        .get(pk=assignment_id, worker=worker)
+    )
+    if lease_expire_if_due(assignment):
+        raise Conflict(
+            code="assignment_expired", field="assignment", message="This lease has expired."
+        )
+    if assignment.state != AssignmentState.LEASED:
+        message = f"This assignment is already {assignment.state}."
+        raise Conflict(code=f"already_{assignment.state}", field="assignment", message=message)
+    clean = payload_validate(payload, rules_for(assignment.task))
+    annotation = Annotation.objects.create(
+        assignment=assignment,
+        task=assignment.task,
+        worker=worker,
+        payload=clean,
+        duration_ms=duration_ms,
+    )
+    assignment.state = AssignmentState.SUBMITTED
+    assignment.finished_at = timezone.now()
+    assignment.save(update_fields=["state", "finished_at"])
+    Task.objects.filter(pk=assignment.task_id).update(answers_count=F("answers_count") + 1)
+    score_enqueue(task_id=assignment.task_id)
+    return annotation

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from .services.assignments import leases_expire
+
+
+@shared_task(name="annotations.expire_leases", acks_late=True)
+def expire_leases_task() -> int:
+    return leases_expire()

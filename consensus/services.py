@@ -1,0 +1,183 @@
+"""Scoring a task: grade gold answers, fuse the crowd's answers, decide, update skill and points.
+
+Every write happens in one transaction under the task's row lock, and each step checks what is
+already done (annotation.agreement / gold_grade set, task no longer open, ledger constraint), so a
+redelivered job changes nothing the first run already did.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotations.models import Annotation, ScoreState, Task, TaskState
+from workers.models import PointsReason
+from workers.services import Award, points_award
+
+from .aggregate import FUSERS, Fused, gold_grade
+from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
+from .models import ConsensusResult, Decision, WorkerSkill
+
+
+def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
+    """Accept when confident; else ask for one more answer up to redundancy_max; then review."""
+    project = task.project
+    if answers < task.target_redundancy:
+        return Decision.WAIT
+    if confidence >= project.acceptance_threshold:
+        return Decision.ACCEPT
+    if task.target_redundancy < project.redundancy_max:
+        return Decision.MORE
+    return Decision.REVIEW
+
+
+def _skills(task: Task, annotations: list[Annotation]) -> dict[int, WorkerSkill]:
+    for annotation in annotations:
+        WorkerSkill.objects.get_or_create(
+            worker_id=annotation.worker_id,
+            project_id=task.project_id,
+            defaults={"alpha": BetaSkill().alpha, "beta": BetaSkill().beta},
+        )
+    rows = (
+        WorkerSkill.objects.select_for_update()
+        .filter(project_id=task.project_id, worker_id__in=[a.worker_id for a in annotations])
+        .order_by("worker_id")
+    )  # one lock order for every scorer, so two of them never deadlock
+    return {row.worker_id: row for row in rows}
+
+
+def _observe(skill: WorkerSkill, grade: float, weight: float) -> None:
+    updated = BetaSkill(skill.alpha, skill.beta).observe(grade, weight)
+    skill.alpha, skill.beta = updated.alpha, updated.beta
+
+
+def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
+    pending = [a for a in annotations if a.gold_grade is None]
+    skills = _skills(task, pending)
+    awards = []
+    for annotation in pending:
+        annotation.gold_grade = gold_grade(task.project.kind, annotation.payload, task.gold_answer)
+        skill = skills[annotation.worker_id]
+        _observe(skill, annotation.gold_grade, GOLD_WEIGHT)
+        skill.gold_total += 1
+        skill.gold_correct += int(annotation.gold_grade == 1.0)
+        skill.save()
+        annotation.save(update_fields=["gold_grade"])
+        if annotation.gold_grade == 1.0:
+            awards.append(
+                Award(
+                    annotation.worker_id,
+                    annotation.pk,
+                    PointsReason.GOLD_CORRECT,
+                    task.project.points_per_task,
+                )
+            )
+    points_award(awards=awards)
+
+
+def _apply_accept(task: Task, annotations: list[Annotation], fused: Fused) -> None:
+    task.state, task.accepted_label, task.confidence = (
+        TaskState.ACCEPTED,
+        fused.label,
+        fused.confidence,
+    )
+    task.decided_at = timezone.now()
+    skills = _skills(task, annotations)
+    awards = []
+    for annotation, agreement in zip(annotations, fused.agreement, strict=True):
+        if annotation.agreement is None:
+            skill = skills[annotation.worker_id]
+            _observe(skill, agreement, AGREEMENT_WEIGHT)
+            skill.agreed += int(agreement == 1.0)
+            skill.disagreed += int(agreement != 1.0)
+            skill.save()
+            annotation.agreement = agreement
+            annotation.save(update_fields=["agreement"])
+        if agreement == 1.0:
+            awards.append(
+                Award(
+                    annotation.worker_id,
+                    annotation.pk,
+                    PointsReason.ACCEPTED,
+                    task.project.points_per_task,
+                )
+            )
+    points_award(awards=awards)
+
+
+def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: Decision) -> None:
+    contributors = [
+        {"annotation": str(a.pk), "worker": a.worker_id, "weight": round(w, 4)}
+        for a, w in zip(annotations, fused.weights, strict=True)
+    ]
+    values = {
+        "label": fused.label,
+        "confidence": fused.confidence,
+        "method": fused.method,
+        "decision": decision,
+        "contributors": contributors,
+        "answers": len(annotations),
+    }
+    updated = ConsensusResult.objects.filter(task=task).update(**values, version=F("version") + 1)
+    if not updated:
+        ConsensusResult.objects.create(task=task, **values)
+
+
+def _fuse(task: Task, annotations: list[Annotation]) -> Fused:
+    skills = _skills(task, annotations)
+    accuracies = [skills[a.worker_id].accuracy for a in annotations]
+    fuse = FUSERS[task.project.kind]
+    return fuse([a.payload for a in annotations], accuracies, task.project.label_names)
+
+
+@transaction.atomic
+def consensus_score(*, task_id: object) -> Decision | None:
+    """Score ``task_id`` with all its submitted answers and act on the decision.
+
+    Returns the decision, or None when there was nothing to decide (gold, decided, or a kind
+    this engine does not fuse yet).
+    """
+    task = Task.objects.select_for_update(of=("self",)).select_related("project").get(pk=task_id)
+    annotations = list(task.annotations.order_by("created_at", "id"))
+    decision = None
+    if task.is_gold and task.project.kind in FUSERS:
+        _grade_gold(task, annotations)
+    elif task.state == TaskState.OPEN and annotations and task.project.kind in FUSERS:
+        decision = _decide(task, annotations)
+    Annotation.objects.filter(task=task, score_state=ScoreState.PENDING).update(
+        score_state=ScoreState.SCORED
+    )
+    return decision
+
+
+def _decide(task: Task, annotations: list[Annotation]) -> Decision:
+    fused = _fuse(task, annotations)
+    decision = decision_for(confidence=fused.confidence, answers=len(annotations), task=task)
+    _record(task, annotations, fused, decision)
+    if decision == Decision.ACCEPT:
+        _apply_accept(task, annotations, fused)
+    elif decision == Decision.MORE:
+        task.target_redundancy += 1
+    elif decision == Decision.REVIEW:
+        task.state, task.confidence = TaskState.REVIEW, fused.confidence
+    task.save()
+    return decision
+
+
+def score_attempt_begin(*, task_id: object) -> bool:
+    """Count an attempt on the task's pending answers; past the budget, quarantine them as
+    failed (visible to admins) instead of retrying a poison job forever. Says whether to go on."""
+    budget = settings.SEBENZAI["SCORE_MAX_ATTEMPTS"]
+    pending = Annotation.objects.filter(task_id=task_id, score_state=ScoreState.PENDING)
+    pending.update(score_attempts=F("score_attempts") + 1)
+    exhausted = pending.filter(score_attempts__gt=budget).update(score_state=ScoreState.FAILED)
+    return not exhausted
+
+
+def unscored_task_ids(*, older_than_seconds: int) -> list[str]:
+    """Tasks with answers still pending after a while: their scoring message was lost."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    rows = Annotation.objects.filter(score_state=ScoreState.PENDING, created_at__lt=cutoff)
+    return [str(pk) for pk in rows.values_list("task_id", flat=True).distinct()[:5000]]

@@ -1,0 +1,30 @@
+"""Body-size guard for API requests: Django only bounds non-file bodies when code reads
+``request.body``; DRF streams JSON, so the limit is enforced here from Content-Length."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .errors import error_body
+
+
+class ApiBodyLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and self._too_large(request):
+            body = error_body("request_too_large", "The request body is too large.")
+            return JsonResponse(body, status=413)
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request: HttpRequest) -> bool:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        if request.content_type == "multipart/form-data":
+            limits = settings.SEBENZAI
+            cap = limits["IMAGE_MAX_BYTES"] * settings.DATA_UPLOAD_MAX_NUMBER_FILES
+            return length > max(cap, limits["ARCHIVE_MAX_BYTES"])
+        return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from annotations.api import requester, worker
+from sebenzai.common.errors import json_error_view
+from workers import api as accounts
+
+router = SimpleRouter()
+router.register("projects", requester.ProjectViewSet, basename="project")
+
+api_v1 = [
+    path("auth/token/", accounts.TokenView.as_view(), name="auth-token"),
+    path("auth/register/", accounts.register, name="auth-register"),
+    path("me/", accounts.me, name="me"),
+    path("work/next/", worker.next_task, name="work-next"),
+    path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
+    path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
+    path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+handler400 = json_error_view(400, "bad_request", "The request was malformed.")
+handler403 = json_error_view(403, "forbidden", "You do not have permission to do this.")
+handler404 = json_error_view(404, "not_found", "Not found.")
+handler500 = json_error_view(
+    500, "internal_error", "Something went wrong on our side; it has been logged."
+)

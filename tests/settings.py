@@ -1,0 +1,18 @@
+"""Test settings: the real settings, with a fixed key, fast hashing and in-process tasks unless a
+test asks for the broker. DATABASE_URL and REDIS_URL come from the environment (scripts/test)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-" + "k" * 60)
+
+from sebenzai.settings import *  # noqa: E402,F403
+from sebenzai.settings import BASE_DIR, REST_FRAMEWORK  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - tests only
+CELERY_TASK_ALWAYS_EAGER = True
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", str(BASE_DIR / "var" / "test-media"))
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "register": "1000/min"},
+}
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

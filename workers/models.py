@@ -1,0 +1,52 @@
+"""Worker profiles and the append-only points ledger."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    WORKER = "worker"
+    REQUESTER = "requester"
+
+
+class WorkerProfile(models.Model):
+    """Every account has one; ``role`` says whether it labels or commissions work.
+    Admins are Django staff whatever their role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.WORKER)
+    daily_target = models.PositiveIntegerField(default=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class PointsReason(models.TextChoices):
+    ACCEPTED = "accepted"  # the answer agreed with the accepted consensus
+    GOLD_CORRECT = "gold_correct"
+
+
+class PointsEntry(models.Model):
+    """Never updated or deleted; a worker's balance is the sum of their rows."""
+
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="points"
+    )
+    annotation = models.ForeignKey(
+        "annotations.Annotation", on_delete=models.PROTECT, related_name="points"
+    )
+    reason = models.CharField(max_length=20, choices=PointsReason.choices)
+    points = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "reason"], name="one_award_per_reason"),
+        ]
+        indexes = [models.Index(fields=["worker", "created_at"], name="points_worker_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.reason} {self.points:+d}"
