@@ -38,7 +38,6 @@ def score_enqueue(*, task_id: object) -> None:
     transaction.on_commit(lambda: celery_app.tasks[SCORE_TASK].delay(str(task_id)), robust=True)
 
 
-@transaction.atomic
 def annotation_submit(
     *, assignment_id: object, worker: AbstractBaseUser, payload: object, duration_ms: int | None
 ) -> Annotation:
@@ -48,15 +47,20 @@ def annotation_submit(
     is not scored: its slot may already belong to someone else). Raises Assignment.DoesNotExist
     for someone else's assignment, which the API shows as 404.
     """
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("task__project")
-        .get(pk=assignment_id, worker=worker)
-    )
-    if lease_expire_if_due(assignment):
-        raise Conflict(
-            code="assignment_expired", field="assignment", message="This lease has expired."
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("task__project")
+            .get(pk=assignment_id, worker=worker)
         )
+        # An expiry found here is committed before refusing, so the slot is freed at once.
+        if not lease_expire_if_due(assignment):
+            return _record_answer(assignment, payload, duration_ms)
+    raise Conflict(code="assignment_expired", field="assignment", message="This lease has expired.")
+
+
+def _record_answer(assignment: Assignment, payload: object, duration_ms: int | None) -> Annotation:
+    """Caller holds the assignment row lock."""
     if assignment.state != AssignmentState.LEASED:
         message = f"This assignment is already {assignment.state}."
         raise Conflict(code=f"already_{assignment.state}", field="assignment", message=message)
@@ -64,7 +68,7 @@ def annotation_submit(
     annotation = Annotation.objects.create(
         assignment=assignment,
         task=assignment.task,
-        worker=worker,
+        worker_id=assignment.worker_id,
         payload=clean,
         duration_ms=duration_ms,
     )

@@ -1,0 +1,70 @@
+"""Many workers asking for work at once, on PostgreSQL's row locks."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from annotations.models import Assignment, AssignmentState
+from annotations.services.assignments import task_lease_next
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.USING_POSTGRES, reason="row locks need PostgreSQL"),
+]
+
+
+def _ask_in_parallel(calls):
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(worker, project):
+        try:
+            barrier.wait()
+            task_lease_next(worker=worker, project=project)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_32_workers_at_once_never_overfill_a_task_nor_get_one_twice(make_project, make_user):
+    project = make_project(images=20, redundancy_min=3)
+    workers = [make_user() for _ in range(32)]
+
+    errors = _ask_in_parallel([(w, project) for w in workers])
+
+    assert errors == []
+    live = Assignment.objects.filter(state__in=[AssignmentState.LEASED, AssignmentState.SUBMITTED])
+    per_task = Counter(live.values_list("task_id", flat=True))
+    assert max(per_task.values()) <= 3
+    assert live.count() == 32
+    pairs = list(live.values_list("task_id", "worker_id"))
+    assert len(pairs) == len(set(pairs))
+
+
+def test_30_workers_asking_three_times_at_once_fill_exactly_the_open_slots(make_project, make_user):
+    project = make_project(images=20, redundancy_min=3)
+    workers = [make_user() for _ in range(30)]
+
+    for _ in range(3):
+        errors = _ask_in_parallel([(w, project) for w in workers])
+        assert errors == []
+        # Each worker submits nothing but gives the lease back, so the next round leases again.
+        Assignment.objects.filter(state=AssignmentState.LEASED).update(
+            state=AssignmentState.SUBMITTED
+        )
+
+    per_task = Counter(Assignment.objects.values_list("task_id", flat=True))
+    assert Assignment.objects.count() == 60
+    assert max(per_task.values()) == 3
+    assert len(set(Assignment.objects.values_list("task_id", "worker_id"))) == 60

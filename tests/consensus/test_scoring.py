@@ -1,0 +1,116 @@
+"""Scoring a task through the service: decisions, skill, points, idempotency."""
+
+import pytest
+
+from annotations.models import Annotation, ScoreState, Task, TaskState
+from consensus.models import ConsensusResult, Decision, WorkerSkill
+from consensus.services import consensus_score, score_attempt_begin, unscored_task_ids
+from tests.conftest import lease, submit
+from workers.models import PointsEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _answer(clients, project, labels, django_capture_on_commit_callbacks, execute=True):
+    for client, label in zip(clients, labels, strict=False):
+        work = lease(client, project)
+        with django_capture_on_commit_callbacks(execute=execute):
+            assert submit(client, work["assignment"], {"label": label}).status_code == 201
+
+
+def test_scoring_twice_pays_once_and_moves_skill_once(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car", "car", "car"], django_capture_on_commit_callbacks)
+    task = Task.objects.get(project=project)
+    skills_before = sorted(WorkerSkill.objects.values_list("alpha", "beta"))
+    version = ConsensusResult.objects.get(task=task).version
+
+    assert consensus_score(task_id=task.pk) is None  # already accepted: nothing more to decide
+
+    assert PointsEntry.objects.count() == 3
+    assert sorted(WorkerSkill.objects.values_list("alpha", "beta")) == skills_before
+    assert ConsensusResult.objects.get(task=task).version == version
+    assert Task.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+
+
+def test_the_dissenting_worker_loses_skill_and_earns_nothing(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car", "car", "taxi"], django_capture_on_commit_callbacks)
+    dissenter = worker_clients[2].user
+    skill = WorkerSkill.objects.get(worker=dissenter, project=project)
+    assert skill.accuracy < 0.8
+    assert skill.disagreed == 1
+    assert not PointsEntry.objects.filter(worker=dissenter).exists()
+    assert Annotation.objects.get(worker=dissenter).agreement == 0.0
+
+
+def test_a_lost_scoring_message_is_found_by_the_sweeper(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car"] * 3, django_capture_on_commit_callbacks, execute=False)
+    task = Task.objects.get(project=project)
+    assert task.state == TaskState.OPEN
+    assert unscored_task_ids(older_than_seconds=-1) == [str(task.pk)]
+
+    consensus_score(task_id=task.pk)
+
+    assert unscored_task_ids(older_than_seconds=-1) == []
+    assert Task.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+
+
+def test_a_poison_task_is_quarantined_after_its_attempt_budget(
+    make_project, worker_clients, django_capture_on_commit_callbacks, settings
+):
+    settings.SEBENZAI = {**settings.SEBENZAI, "SCORE_MAX_ATTEMPTS": 2}
+    project = make_project(images=1)
+    _answer(worker_clients[:1], project, ["car"], django_capture_on_commit_callbacks, execute=False)
+    task_id = Task.objects.get(project=project).pk
+    assert score_attempt_begin(task_id=task_id) is True
+    assert score_attempt_begin(task_id=task_id) is True
+    assert score_attempt_begin(task_id=task_id) is False
+    assert Annotation.objects.get().score_state == ScoreState.FAILED
+
+
+def test_gold_answers_are_graded_and_count_strongly_in_skill(
+    make_project, worker_clients, requester_client, django_capture_on_commit_callbacks
+):
+    project = make_project(images=1, gold_ratio=0.5)
+    task = Task.objects.get(project=project)
+    response = requester_client.post(
+        f"/api/v1/projects/{project.pk}/gold/",
+        {"gold": [{"task": str(task.pk), "answer": {"label": "truck"}}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    _answer(worker_clients[:2], project, ["truck", "car"], django_capture_on_commit_callbacks)
+    right, wrong = (
+        WorkerSkill.objects.get(worker=c.user, project=project) for c in worker_clients[:2]
+    )
+    assert (right.gold_correct, right.gold_total) == (1, 1)
+    assert (wrong.gold_correct, wrong.gold_total) == (0, 1)
+    assert wrong.accuracy < 0.7 < 0.8 < right.accuracy
+    assert Task.objects.get(pk=task.pk).state == TaskState.OPEN  # gold stays available to everyone
+    assert ConsensusResult.objects.count() == 0
+
+
+def test_moderation_keeps_categories_most_unsafe_voters_chose(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project("moderation", images=1)
+    answers = [
+        {"verdict": "unsafe", "categories": ["violence"]},
+        {"verdict": "unsafe", "categories": ["violence", "nudity"]},
+        {"verdict": "unsafe", "categories": ["violence"]},
+    ]
+    for client, payload in zip(worker_clients, answers, strict=False):
+        work = lease(client, project)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert submit(client, work["assignment"], payload).status_code == 201
+    task = Task.objects.get(project=project)
+    assert task.accepted_label == {"verdict": "unsafe", "categories": ["violence"]}
+    assert ConsensusResult.objects.get(task=task).decision == Decision.ACCEPT
