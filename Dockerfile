@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml ./
+COPY sebenzai sebenzai
+COPY annotations annotations
+COPY consensus consensus
+COPY workers workers
+COPY frontend frontend
+COPY manage.py ./
+RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
+    && chown -R sebenzai /data /app/var
+RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | base64) python manage.py collectstatic --noinput -v0
+USER sebenzai
+EXPOSE 8000
+CMD ["gunicorn", "sebenzai.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "60"]
