@@ -50,10 +50,12 @@ def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool
     return tasks.filter(~Exists(answered))
 
 
-def _gold_turn(worker: AbstractBaseUser, project: Project | None, rng: random.Random) -> bool:
-    """Gold is mixed in at the project's ratio (the first active project's when unspecified)."""
-    ratio = project.gold_ratio if project is not None else 0.1
-    return rng.random() < ratio
+def _project_with_work(worker: AbstractBaseUser) -> Project | None:
+    """Without a project asked for, work on the one whose open task is nearest completion."""
+    task = _candidates(worker, None, gold=False).select_related("project").first()
+    if task is None:
+        task = _candidates(worker, None, gold=True).select_related("project").first()
+    return task.project if task is not None else None
 
 
 def task_lease_next(
@@ -61,12 +63,16 @@ def task_lease_next(
 ) -> Assignment | None:
     """Lease the next task to ``worker``, or return their live lease if they hold one.
 
-    Returns None when there is nothing to do.
+    Gold tasks are mixed in at the project's ``gold_ratio``. Returns None when there is
+    nothing to do.
     """
     existing = _live_lease(worker, project)
     if existing is not None:
         return existing
-    gold_first = _gold_turn(worker, project, rng or random.Random())  # noqa: S311 - not security
+    project = project or _project_with_work(worker)
+    if project is None:
+        return None
+    gold_first = (rng or random.Random()).random() < project.gold_ratio  # noqa: S311 - not security
     for gold in (gold_first, not gold_first):
         assignment = _lease_one(worker, project, gold=gold)
         if assignment is not None:
