@@ -1,7 +1,9 @@
 """Checking uploaded image bytes with Pillow before anything is stored.
 
 Only JPEG, PNG and WebP decoders are ever asked to read user bytes. The pixel count is judged from
-the header, before any decode, so a 45-byte PNG claiming 60,000 × 60,000 costs nothing. Accepted
+the header, before any decode, so a 45-byte PNG claiming 60,000 × 60,000 costs nothing: our limit
+is the one that speaks, not Pillow's decompression-bomb check (which would call such a header
+corrupt, or raise a warning for 100 Mpx, before we could say "too large" with the numbers). Accepted
 images are fully decoded, turned upright by their EXIF orientation and re-encoded, which drops
 metadata and anything appended after the image data (an HTML payload, say).
 """
@@ -10,17 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 from sebenzai.common.errors import DomainError
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
+# Importing the plugins registers them in Image.OPEN; nothing else is ever consulted.
+_PLUGINS = (JpegImagePlugin, PngImagePlugin, WebPImagePlugin)
+# What a plugin raises on a header it cannot parse (Image.open catches the same set).
+_HEADER_ERRORS = (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error, EOFError)
+UNSUPPORTED = "Not a supported image; allowed formats are JPEG, PNG and WebP."
 
 
 class ImageRejected(DomainError):
@@ -54,7 +61,9 @@ def image_check(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
         if width * height > max_pixels:
             message = f"The image is {width * height:,} px ({width}×{height}); the limit is {max_pixels:,} px."
             raise ImageRejected(code="image_too_large", message=message)
-        if getattr(image, "n_frames", 1) > 1:
+        if image.format not in ALLOWED_FORMATS:  # e.g. a JPEG plugin answering "MPO"
+            raise ImageRejected(code="unsupported_format", message=UNSUPPORTED)
+        if _frames(image) > 1:
             raise ImageRejected(
                 code="unsupported_format", message="Animated images are not supported."
             )
@@ -63,27 +72,40 @@ def image_check(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
 
 
 def _open(data: bytes) -> Image.Image:
-    try:
-        return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except UnidentifiedImageError as exc:
-        if data.startswith(SIGNATURES):
+    """Read the header with the first allowed plugin that recognises the signature.
+
+    This is Image.open's own loop without its decompression-bomb check, which only looks at
+    the header's size: that is what our ``max_pixels`` judges next, before any decode.
+    """
+    prefix = data[:16]
+    for name in ALLOWED_FORMATS:
+        factory, accept = Image.OPEN[name]
+        verdict = accept(prefix) if accept else True
+        if not verdict or isinstance(verdict, str):  # a string: "recognised but unsupported"
+            continue
+        try:
+            return factory(io.BytesIO(data))
+        except _HEADER_ERRORS as exc:
             raise ImageRejected(code="invalid_image", message="The image data is corrupt.") from exc
-        message = "Not a supported image; allowed formats are JPEG, PNG and WebP."
-        raise ImageRejected(code="unsupported_format", message=message) from exc
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    raise ImageRejected(code="unsupported_format", message=UNSUPPORTED)
+
+
+def _frames(image: Image.Image) -> int:
+    try:
+        return getattr(image, "n_frames", 1)
+    except _HEADER_ERRORS as exc:
         raise ImageRejected(code="invalid_image", message="The image data is corrupt.") from exc
 
 
 def _decode_and_reencode(data: bytes, image_format: str) -> tuple[bytes, tuple[int, int]]:
+    """Caller has checked the pixel count, so the decode below is bounded by our limit."""
     try:
-        Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS).verify()
-        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+        _open(data).verify()
+        image = _open(data)
         image.load()
         upright = ImageOps.exif_transpose(image)
     except (
-        OSError,
-        ValueError,
-        SyntaxError,
+        *_HEADER_ERRORS,
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as exc:

@@ -1,12 +1,40 @@
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sebenzai.common.serializers import StrictModelSerializer, StrictSerializer
+from sebenzai.common.serializers import (
+    PayloadField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictSerializer,
+    StrictUUIDField,
+)
 
 from ..models import Project, Task
 
-LABEL_NAME = serializers.CharField(max_length=64, trim_whitespace=True)
+LABEL_NAME = StrictCharField(max_length=64, trim_whitespace=True)
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": 64},
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "maxLength": 64},
+                    "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+                },
+                "required": ["name"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+)
 class LabelField(serializers.Field):
     """A label is a name, or ``{"name": ..., "color": "#rrggbb"}``."""
 
@@ -19,9 +47,11 @@ class LabelField(serializers.Field):
             )
         label = {"name": LABEL_NAME.run_validation(data["name"])}
         if "color" in data:
-            label["color"] = serializers.RegexField(r"^#[0-9a-fA-F]{6}$").run_validation(
-                data["color"]
-            )
+            if not isinstance(data["color"], str) or not COLOR.fullmatch(data["color"]):
+                raise serializers.ValidationError(
+                    'Expected a colour written "#rrggbb".', code="invalid_color"
+                )
+            label["color"] = data["color"]
         return label
 
     def to_representation(self, value):
@@ -30,14 +60,14 @@ class LabelField(serializers.Field):
 
 class ProjectSerializer(StrictModelSerializer):
     labels = serializers.ListField(child=LabelField(), max_length=100, required=False)
-    name = serializers.CharField(max_length=200)
-    instructions = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
-    redundancy_min = serializers.IntegerField(min_value=1, max_value=50, required=False)
-    redundancy_max = serializers.IntegerField(min_value=1, max_value=50, required=False)
-    acceptance_threshold = serializers.FloatField(min_value=0.5, max_value=1.0, required=False)
-    iou_threshold = serializers.FloatField(min_value=0.1, max_value=0.95, required=False)
-    gold_ratio = serializers.FloatField(min_value=0.0, max_value=0.5, required=False)
-    points_per_task = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
+    name = StrictCharField(max_length=200)
+    instructions = StrictCharField(max_length=20_000, allow_blank=True, required=False)
+    redundancy_min = StrictIntegerField(min_value=1, max_value=50, required=False)
+    redundancy_max = StrictIntegerField(min_value=1, max_value=50, required=False)
+    acceptance_threshold = StrictFloatField(min_value=0.5, max_value=1.0, required=False)
+    iou_threshold = StrictFloatField(min_value=0.1, max_value=0.95, required=False)
+    gold_ratio = StrictFloatField(min_value=0.0, max_value=0.5, required=False)
+    points_per_task = StrictIntegerField(min_value=0, max_value=10_000, required=False)
 
     class Meta:
         model = Project
@@ -74,8 +104,8 @@ class UploadSerializer(StrictSerializer):
 
 
 class GoldItemSerializer(StrictSerializer):
-    task = serializers.UUIDField()
-    answer = serializers.JSONField()
+    task = StrictUUIDField()
+    answer = PayloadField()
 
 
 class GoldSerializer(StrictSerializer):
@@ -108,11 +138,15 @@ class ResultSerializer(serializers.ModelSerializer):
 
 
 class NextTaskRequestSerializer(StrictSerializer):
-    project = serializers.UUIDField(required=False)
+    project = StrictUUIDField(required=False)
 
 
 class SubmitSerializer(StrictSerializer):
-    payload = serializers.JSONField()
-    duration_ms = serializers.IntegerField(
+    payload = PayloadField()
+    duration_ms = StrictIntegerField(
         min_value=0, max_value=24 * 3600 * 1000, required=False, allow_null=True
     )
+
+
+class SkipSerializer(StrictSerializer):
+    """Skipping takes no fields; anything sent is refused rather than ignored."""

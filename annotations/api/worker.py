@@ -2,12 +2,13 @@
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import NotFound
+from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.response import Response
+
+from sebenzai.common.errors import NotFound
+from sebenzai.common.parsers import JSONParser
 
 from ..images import CONTENT_TYPES
 from ..models import Assignment, Project, ProjectStatus, Task
@@ -15,7 +16,10 @@ from ..selectors import task_image_readable
 from ..services.assignments import assignment_skip, task_lease_next
 from ..services.submissions import annotation_submit
 from .permissions import IsWorker
-from .serializers import NextTaskRequestSerializer, SubmitSerializer
+from .serializers import NextTaskRequestSerializer, SkipSerializer, SubmitSerializer
+
+# One body for "not yours" and "does not exist", so ids cannot be probed.
+NO_SUCH_ASSIGNMENT = {"message": "No such assignment.", "field": "assignment"}
 
 
 def lease_body(assignment: Assignment) -> dict:
@@ -41,9 +45,10 @@ def lease_body(assignment: Assignment) -> dict:
     responses={200: dict, 204: OpenApiResponse(description="Nothing to do.")},
 )
 @api_view(["POST"])
+@parser_classes([JSONParser])
 @permission_classes([IsWorker])
 def next_task(request):
-    serializer = NextTaskRequestSerializer(data=request.data or {})
+    serializer = NextTaskRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     project = None
     if "project" in serializer.validated_data:
@@ -51,7 +56,7 @@ def next_task(request):
             pk=serializer.validated_data["project"], status=ProjectStatus.ACTIVE
         ).first()
         if project is None:
-            raise NotFound("No active project with this id.")
+            raise NotFound("No active project with this id.", field="project")
     assignment = task_lease_next(worker=request.user, project=project)
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -60,6 +65,7 @@ def next_task(request):
 
 @extend_schema(request=SubmitSerializer, responses={201: dict})
 @api_view(["POST"])
+@parser_classes([JSONParser])
 @permission_classes([IsWorker])
 def submit(request, assignment_id):
     serializer = SubmitSerializer(data=request.data)
@@ -72,21 +78,23 @@ def submit(request, assignment_id):
             duration_ms=serializer.validated_data.get("duration_ms"),
         )
     except Assignment.DoesNotExist as exc:
-        raise NotFound("No such assignment.") from exc
+        raise NotFound(**NO_SUCH_ASSIGNMENT) from exc
     return Response(
         {"annotation": str(annotation.pk), "assignment": str(assignment_id), "state": "submitted"},
         status=201,
     )
 
 
-@extend_schema(request=None, responses={200: dict})
+@extend_schema(request=SkipSerializer, responses={200: dict})
 @api_view(["POST"])
+@parser_classes([JSONParser])
 @permission_classes([IsWorker])
 def skip(request, assignment_id):
+    SkipSerializer(data=request.data).is_valid(raise_exception=True)
     try:
         assignment = assignment_skip(assignment_id=assignment_id, worker=request.user)
     except Assignment.DoesNotExist as exc:
-        raise NotFound("No such assignment.") from exc
+        raise NotFound(**NO_SUCH_ASSIGNMENT) from exc
     return Response({"assignment": str(assignment.pk), "state": assignment.state})
 
 
@@ -95,9 +103,9 @@ def skip(request, assignment_id):
 def task_image(request, task_id):
     """The image bytes, to the owner, staff and the worker holding a live lease. Served with the
     type of the format we detected, never sniffed, and sandboxed should a browser open it."""
-    task = get_object_or_404(Task.objects.select_related("project"), pk=task_id)
-    if not task_image_readable(task=task, user=request.user):
-        raise NotFound("Not found.")
+    task = Task.objects.select_related("project").filter(pk=task_id).first()
+    if task is None or not task_image_readable(task=task, user=request.user):
+        raise NotFound()
     handle = default_storage.open(task.image, "rb")
     response = FileResponse(handle, content_type=CONTENT_TYPES[task.image_format])
     response["Content-Disposition"] = (

@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .errors import error_body
+from .errors import BODY, error_body
 
 
 class ApiBodyLimitMiddleware:
@@ -13,7 +13,7 @@ class ApiBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/") and self._too_large(request):
-            body = error_body("request_too_large", "The request body is too large.")
+            body = error_body("request_too_large", "The request body is too large.", BODY)
             return JsonResponse(body, status=413)
         return self.get_response(request)
 

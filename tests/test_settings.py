@@ -1,0 +1,59 @@
+"""Configuration that keeps the pipeline safe (RELIABILITY rows P4, K1)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_broker_visibility_timeout_exceeds_every_time_limit_and_backoff():
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert visibility > settings.CELERY_TASK_TIME_LIMIT
+    assert visibility > 300  # consensus.score's retry_backoff_max
+
+
+def test_nothing_is_ever_pickled_on_the_wire():
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+    assert settings.CELERY_TASK_SERIALIZER == settings.CELERY_RESULT_SERIALIZER == "json"
+
+
+def _run_settings(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "sebenzai.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _run_settings({})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    assert _run_settings({"SECRET_KEY": "x" * 60}).stdout.strip() == "False"
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {"SECRET_KEY": "p" * 20 + "-Q7#kd93nf0qpa9x2mvz81lk4n6b0w", "SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "3600",
+           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1"}
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "sebenzai.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
