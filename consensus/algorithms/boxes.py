@@ -1,0 +1,635 @@
+"""Fusing the boxes several workers drew on one image into one skill-weighted answer.
+
+Skills. Two numbers per worker, both in [0, 1] (WorkerSkill posteriors learnt from gold):
+p, their accuracy at finding and placing objects (label-agnostic F1 on gold), and q, their label
+accuracy on the boxes they got right; q defaults to p, so one number per worker also works (then
+the label-aware gold F1 is the natural choice; benchmarks/consensus_shapes.py measures both).
+
+Weights. A worker's evidence about an object is one coin, so they weigh its log-odds above
+chance,
+
+    w_i = max(0, logit p_i - logit CHANCE_ACCURACY),   CHANCE_ACCURACY = 1/2:
+
+a worker whose boxes are as often wrong as right weighs 0, and so does anyone worse (a spammer,
+p → 0, or a lazy worker who draws one box of ten). p is clipped to [0.001, 0.999] (w ≤ 6.9); a
+non-finite p counts as chance. If every worker of an image weighs 0, the shapes are still placed
+and the quorum tested with equal weights, but every probability below is then 1/2 or less.
+
+Matching (label-agnostic). IoU between every pair of boxes from different workers; pairs with
+IoU ≥ t are merged by descending IoU (union-find), refusing a merge that would give one worker two
+boxes in a cluster. ``matching="hungarian"`` instead assigns workers one at a time, by weight,
+optimally against the weighted mean boxes of the clusters so far (same quality, slower).
+
+Keep. A cluster drawn by the workers S is kept when Σ_{i∈S} w_i ≥ quorum · Σ_i w_i, over everyone
+who answered (drawing nothing is an answer). Under the one-coin model its existence posterior is
+
+    P(object | S) = σ(Σ_{i∈S} w_i - Σ_{i∉S} w_i),
+
+so quorum 1/2 keeps exactly the clusters whose posterior reaches 1/2.
+
+Coordinates. Each edge (x1, y1, x2, y2) is the members' mean weighted by w_i²: the
+inverse-variance (maximum-likelihood) estimate of a common edge when worker i's click noise has
+σ_i ∝ 1/w_i. ``coordinates="median"`` gives the w²-weighted median instead (robust to one wild
+member, but noisier: the benchmark measures w, w², w³ and both rules).
+
+Label. classification.py's one-coin vote inside the cluster with K = len(labels): P(y) ∝
+exp(Σ_{members voting y} λ_i), λ_i = max(0, log((K-1) q_i / (1-q_i))), so one worker's wrong class
+is outvoted instead of being split off as another object. Ties go to the label listed first; when
+every λ is 0 the plain count decides.
+
+Confidence. Object: P(object) · P(label). Task: the least certain decision in the image — every
+kept object, 1 - P(object) for every dropped cluster, and σ(Σ w) that no object nobody drew is
+there — capped by the w-weighted mean agreement, so a crowd that drew boxes but agreed on none goes
+to review instead of being confidently empty.
+
+Agreement. A worker's F1 against the fused set: their box is a hit when its cluster is kept, it
+carries the fused label and its IoU with the fused box is ≥ t (a cluster holds at most one box per
+worker, so hits are one-to-one); F1 = 2·hits / (drawn + fused), 1.0 when both are empty.
+
+Degenerate cases, none raising: no workers → no objects, confidence 0; one worker → their boxes,
+each with confidence p·q (P(object) = p and P(label) = q for one vote, as in classification);
+nobody drew anything → no objects, agreement 1 each, confidence σ(Σ w) (0.98 for three workers at
+p = 0.8); every worker disagreeing → clusters of one, dropped, agreement 0, task confidence 0.
+Boxes without a finite positive area are ignored (the payload validator never lets them through).
+Wrong lengths, labels outside the project's list and parameters out of range are programming
+errors: ValueError.
+
+``fuse_boxes_many`` fuses a batch of images in one vectorised pass with identical results
+(``fuse_boxes`` is a batch of one). The helpers after the dataclasses — weights, clustering,
+voting, agreement, confidence — work on flat arrays with one slot per (image, worker) and are
+shared with polygons.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from consensus.algorithms.classification import ACCURACY_CEILING, ACCURACY_FLOOR
+from consensus.algorithms.geometry import corners_iou_matrix, corners_iou_pairs, xyxy
+
+CHANCE_ACCURACY = 0.5
+TOLERANCE = 1e-9  # IoU and weight comparisons forgive float rounding
+CHUNK_PAIRS = 400_000  # fuse_boxes_many handles images in chunks of about this many box pairs
+BOX_PLACEMENT_POWER = 2.0  # box edges are averaged with weights w^this (see Coordinates)
+
+BoxAnswer = tuple[np.ndarray, Sequence[str]]  # (n, 4) xywh boxes and their n label names
+# One image: (answers, accuracies) or (answers, accuracies, label_accuracies).
+BoxTask = (
+    tuple[Sequence[BoxAnswer], Sequence[float]]
+    | tuple[Sequence[BoxAnswer], Sequence[float], Sequence[float] | None]
+)
+
+
+@dataclass(frozen=True)
+class FusedBox:
+    label: str
+    bbox: list[float]  # [x, y, w, h], image pixels
+    confidence: float  # existence · label_confidence
+    label_confidence: float
+    existence: float
+    mean_iou: float  # w²-weighted mean IoU of the members with the fused box
+    support: list[int]  # indices of the workers whose box is in this cluster
+
+
+@dataclass(frozen=True)
+class BoxFusion:
+    objects: list[FusedBox]
+    confidence: float
+    agreement: list[float]  # per worker F1 against ``objects``
+    weights: list[float]  # per worker w_i
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """The workers of a batch of images: one slot per (image, worker)."""
+
+    image: np.ndarray  # (S,) image of each slot, non-decreasing
+    worker: np.ndarray  # (S,) the worker's index within its image's answers
+    w: np.ndarray  # (S,) presence and placement weight
+    label_w: np.ndarray  # (S,) label-vote weight λ
+    fuse_w: np.ndarray  # (S,) w, or 1 for every slot of an image where all w are 0
+    n_images: int
+    total_w: np.ndarray  # (n_images,) Σ w over the image's workers
+    total_fuse: np.ndarray  # (n_images,) Σ fuse_w
+
+
+@dataclass(frozen=True)
+class ClusterVotes:
+    """Per cluster (index = cluster id) its image, the quorum decision and the posteriors."""
+
+    image: np.ndarray
+    keep: np.ndarray
+    existence: np.ndarray
+    label: np.ndarray
+    label_confidence: np.ndarray
+
+
+def crowd_weights(
+    accuracies: Sequence[float], n_labels: int, label_accuracies: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(w, λ): w_i = max(0, logit p_i - logit 1/2) for presence and placement; λ_i = max(0,
+    logit q_i + log(K - 1)) for the label vote (classification.log_odds_weights, floored at 0),
+    q = label_accuracies or else p. Accuracies are clipped to [ACCURACY_FLOOR, ACCURACY_CEILING];
+    a non-finite one counts as chance (1/2 for presence, 1/K for labels)."""
+    chance = math.log(CHANCE_ACCURACY / (1 - CHANCE_ACCURACY))
+    extra = math.log(max(n_labels, 2) - 1)
+    w = [max(_logit(p, CHANCE_ACCURACY) - chance, 0.0) for p in accuracies]
+    q = accuracies if label_accuracies is None else label_accuracies
+    lam = [max(_logit(p, 1.0 / max(n_labels, 2)) + extra, 0.0) for p in q]
+    return np.array(w, dtype=float), np.array(lam, dtype=float)
+
+
+def _logit(value: float, fallback: float) -> float:
+    p = float(value) if math.isfinite(value) else fallback
+    p = min(max(p, ACCURACY_FLOOR), ACCURACY_CEILING)
+    return math.log(p / (1 - p))
+
+
+def make_crowd(
+    accuracies: Sequence[Sequence[float]],
+    n_labels: int,
+    label_accuracies: Sequence[Sequence[float] | None] | None = None,
+) -> Crowd:
+    """Slots for a batch of images, given each image's workers' accuracies (and, optionally,
+    label accuracies; None for an image means: the same as its accuracies)."""
+    flat = [p for image in accuracies for p in image]
+    flat_q = flat
+    if label_accuracies is not None:
+        flat_q = [
+            q
+            for image, labelled in zip(accuracies, label_accuracies, strict=True)
+            for q in (image if labelled is None else labelled)
+        ]
+        if len(flat_q) != len(flat):
+            raise ValueError("label_accuracies must give one value per worker")
+    w, label_w = crowd_weights(flat, n_labels, flat_q)
+    n = len(accuracies)
+    if n == 1:  # the per-image call: skip the bookkeeping
+        image, worker = np.zeros(len(flat), dtype=np.intp), np.arange(len(flat), dtype=np.intp)
+        total_w = image_sums(w, image, 1)
+    else:
+        sizes = [len(image) for image in accuracies]
+        image = np.repeat(np.arange(n, dtype=np.intp), sizes)
+        starts = np.cumsum(sizes) - sizes
+        worker = np.arange(len(flat), dtype=np.intp) - np.repeat(starts, sizes).astype(np.intp)
+        total_w = image_sums(w, image, n)
+    fuse_w = np.where(total_w[image] > 0, w, 1.0)
+    total_fuse = np.where(total_w > 0, total_w, np.bincount(image, minlength=n))
+    return Crowd(image, worker, w, label_w, fuse_w, n, total_w, total_fuse)
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def _pairs_before(end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-major pairs (i, j) with i < j < end[i]."""
+    count = np.maximum(end - np.arange(len(end)) - 1, 0)
+    rows = np.repeat(np.arange(len(end), dtype=np.intp), count)
+    starts = np.cumsum(count) - count
+    cols = np.arange(len(rows), dtype=np.intp) - np.repeat(starts, count) + rows + 1
+    return rows, cols
+
+
+def box_pairs(
+    image: np.ndarray, corners: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A superset of the pairs (i < j, same image) with IoU ≥ threshold, row-major, for boxes
+    sorted by image then x1. IoU ≥ t needs the x-overlap ≥ t·w_i (the intersection is at most
+    overlap · h_i and at least t · w_i h_i), so j must start before x1_i + (1 - t)·w_i."""
+    same_image_end = np.searchsorted(image, image, side="right")
+    if not len(image):
+        return _pairs_before(same_image_end)
+    span = float(np.ptp(corners[:, [0, 2]])) + 4.0
+    if threshold <= 0 or span * (int(image[-1]) + 1) > 1e12:
+        return _pairs_before(same_image_end)
+    key = image * span + (corners[:, 0] - corners[:, 0].min())
+    reach = key + (1 - threshold + TOLERANCE) * (corners[:, 2] - corners[:, 0]) + 1.0
+    end = np.minimum(np.searchsorted(key, reach, side="right"), same_image_end)
+    return _pairs_before(end)
+
+
+def cluster_pairs(
+    n: int, rows: np.ndarray, cols: np.ndarray, iou: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Cluster id per shape: merge the candidate pairs (rows[k] < cols[k], IoU ≥ threshold,
+    different workers, row-major order) by descending IoU, never giving one worker (``owner``,
+    the worker's index within the image) two shapes in a cluster. Ties keep the row-major
+    order, so the result depends only on the (canonical) order of the shapes. Ids follow each
+    cluster's first (lowest) member."""
+    if not len(rows):
+        return np.arange(n, dtype=np.intp)
+    order = np.argsort(-iou, kind="stable")
+    parent = list(range(n))
+    workers = [1 << o for o in owner.tolist()]
+    for i, j in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        while parent[i] != i:
+            i = parent[i]
+        while parent[j] != j:
+            j = parent[j]
+        if i != j and not workers[i] & workers[j]:
+            if i > j:
+                i, j = j, i  # a cluster's root is its lowest member
+            parent[j] = i
+            workers[i] |= workers[j]
+    for i in range(n):
+        parent[i] = parent[parent[i]]  # parents are lower than children: one pass reaches roots
+    roots = np.array(parent, dtype=np.intp)
+    return np.cumsum(roots == np.arange(n))[roots] - 1
+
+
+def cluster_greedy(iou: np.ndarray, owner: np.ndarray, threshold: float) -> np.ndarray:
+    """``cluster_pairs`` on a full (N, N) IoU matrix of one image."""
+    candidate = iou >= threshold - TOLERANCE
+    candidate &= owner[:, None] != owner[None, :]
+    rows, cols = np.nonzero(candidate)
+    upper = rows < cols
+    rows, cols = rows[upper], cols[upper]
+    return cluster_pairs(len(owner), rows, cols, iou[rows, cols], owner)
+
+
+def vote_clusters(
+    cid: np.ndarray, slot: np.ndarray, label: np.ndarray, crowd: Crowd, n_labels: int, quorum: float
+) -> ClusterVotes:
+    """Keep Σ_S fuse_w ≥ quorum · Σ fuse_w (per image); P(object) = σ(2 Σ_S w - Σ w);
+    P(label y) ∝ exp(Σ_{members voting y} λ)."""
+    n_clusters = int(cid.max()) + 1 if len(cid) else 0
+    image = np.zeros(n_clusters, dtype=np.intp)
+    if crowd.n_images > 1:
+        image[cid] = crowd.image[slot]
+    total_w, total_fuse = crowd.total_w[image], crowd.total_fuse[image]
+    support = np.bincount(cid, weights=crowd.fuse_w[slot], minlength=n_clusters)
+    drawn = np.bincount(cid, weights=crowd.w[slot], minlength=n_clusters)
+    k = max(n_labels, 1)
+    cell = cid * k + label
+    scores = np.bincount(cell, weights=crowd.label_w[slot], minlength=n_clusters * k)
+    counts = np.bincount(cell, minlength=n_clusters * k)
+    scores, counts = scores.reshape(-1, k), counts.reshape(-1, k)
+    winner = np.argmax(scores + TOLERANCE * counts, axis=1)
+    posterior = np.exp(scores - scores[np.arange(n_clusters), winner][:, None])
+    return ClusterVotes(
+        image=image,
+        keep=support >= quorum * total_fuse * (1 - TOLERANCE),
+        existence=sigmoid(2 * drawn - total_w),
+        label=winner,
+        label_confidence=1.0 / posterior.sum(axis=1),
+    )
+
+
+def member_weights(
+    cid: np.ndarray, slot: np.ndarray, crowd: Crowd, power: float = 2.0
+) -> np.ndarray:
+    """Each shape's placement weight w^power (boxes: w², polygons: w); equal weights inside a
+    cluster whose members all weigh 0."""
+    w = crowd.fuse_w[slot] ** power
+    n_clusters = int(cid.max()) + 1 if len(cid) else 0
+    weightless = np.bincount(cid, weights=w, minlength=n_clusters) <= 0
+    return np.where(weightless[cid], 1.0, w)
+
+
+def image_sums(values: np.ndarray, image: np.ndarray, n_images: int) -> np.ndarray:
+    """Per image Σ values, added in sorted order so that the float result cannot depend on the
+    order in which the image's workers are listed."""
+    order = np.lexsort((values, image))
+    return np.bincount(image[order], weights=values[order], minlength=n_images)
+
+
+def grouped_mean(values: np.ndarray, cid: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per cluster Σ w v / Σ w for (N,) or (N, d) values; 0 for a cluster without weight. Taken
+    as the first member's value plus the weighted mean deviation from it, so that one member,
+    or identical members, give back their value exactly."""
+    if not len(cid):
+        return np.zeros((0, *values.shape[1:]))
+    n_clusters = int(cid.max()) + 1
+    total = np.bincount(cid, weights=w, minlength=n_clusters).astype(float)
+    first = np.argsort(cid, kind="stable")[np.searchsorted(np.sort(cid), np.arange(n_clusters))]
+    base = values[first]
+    deviation = values - base[cid]
+    if values.ndim == 1:
+        sums = np.bincount(cid, weights=w * deviation, minlength=n_clusters)
+    else:
+        d = values.shape[1]
+        cell = (cid[:, None] * d + np.arange(d)).ravel()
+        flat = (w[:, None] * deviation).ravel()
+        sums = np.bincount(cell, weights=flat, minlength=n_clusters * d).reshape(-1, d)
+    shape = (-1,) if values.ndim == 1 else (-1, 1)
+    mean = np.divide(
+        sums, total.reshape(shape), out=np.zeros_like(sums), where=total.reshape(shape) > 0
+    )
+    return np.where(total.reshape(shape) > 0, base + mean, 0.0)
+
+
+def grouped_median(values: np.ndarray, cid: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per cluster the weighted median: the value where the cumulative weight (values sorted)
+    first reaches half the cluster's weight; exactly half → midpoint with the next value."""
+    if not len(cid):
+        return np.zeros(0)
+    n_clusters = int(cid.max()) + 1
+    total = np.bincount(cid, weights=w, minlength=n_clusters)
+    order = np.lexsort((values, cid))
+    v, g, ww = values[order], cid[order], w[order]
+    cum = np.cumsum(ww)
+    starts = np.searchsorted(g, np.arange(n_clusters))
+    cum_within = cum - (cum[starts] - ww[starts])[g]
+    half = total[g] / 2
+    hits = np.flatnonzero(cum_within >= half - TOLERANCE * total[g])
+    first = hits[np.r_[True, g[hits][1:] != g[hits][:-1]]]
+    nxt = np.minimum(first + 1, len(v) - 1)
+    exact = np.abs(cum_within[first] - half[first]) <= TOLERANCE * total[g[first]]
+    exact &= g[nxt] == g[first]
+    return np.where(exact, (v[first] + v[nxt]) / 2, v[first])
+
+
+def member_agreement(
+    cid: np.ndarray,
+    slot: np.ndarray,
+    label: np.ndarray,
+    member_iou: np.ndarray,
+    votes: ClusterVotes,
+    crowd: Crowd,
+    threshold: float,
+) -> np.ndarray:
+    """Per slot F1 = 2·hits / (drawn + fused in its image); a hit: kept cluster, fused label,
+    IoU with the fused shape ≥ threshold."""
+    hit = votes.keep[cid] & (label == votes.label[cid]) & (member_iou >= threshold - TOLERANCE)
+    n_slots = len(crowd.image)
+    hits = np.bincount(slot[hit], minlength=n_slots)
+    fused = np.bincount(votes.image[votes.keep], minlength=crowd.n_images)
+    drawn = np.bincount(slot, minlength=n_slots) + fused[crowd.image]
+    return np.divide(2.0 * hits, drawn, out=np.ones(n_slots), where=drawn > 0)
+
+
+def task_confidence(votes: ClusterVotes, crowd: Crowd, agreement: np.ndarray) -> np.ndarray:
+    """Per image min(each keep/drop decision's probability, σ(Σ w), fuse_w-weighted mean
+    agreement); 0 for an image nobody answered."""
+    n = crowd.n_images
+    agree = image_sums(crowd.fuse_w * agreement, crowd.image, n)
+    mean_agree = np.divide(agree, crowd.total_fuse, out=np.zeros(n), where=crowd.total_fuse > 0)
+    confidence = np.minimum(sigmoid(crowd.total_w), mean_agree)
+    decisions = np.where(
+        votes.keep, votes.existence * votes.label_confidence, 1.0 - votes.existence
+    )
+    if n == 1:
+        return np.minimum(confidence, decisions.min(initial=1.0))
+    np.minimum.at(confidence, votes.image, decisions)
+    return confidence
+
+
+def supporters(cid: np.ndarray, worker: np.ndarray, n_clusters: int) -> list[list[int]]:
+    """Per cluster, the sorted indices (within the image) of the workers with a shape in it."""
+    order = np.lexsort((worker, cid))
+    bounds = np.searchsorted(cid[order], np.arange(n_clusters + 1)).tolist()
+    workers = worker[order].tolist()
+    return [workers[bounds[c] : bounds[c + 1]] for c in range(n_clusters)]
+
+
+def match_pairs(
+    iou: np.ndarray, compatible: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy one-to-one matching of rows to columns by descending IoU among compatible pairs
+    with IoU ≥ threshold (ties to the lower row, then column). Used to score against a truth."""
+    rows, cols = np.nonzero((iou >= threshold - TOLERANCE) & compatible)
+    order = np.argsort(-iou[rows, cols], kind="stable")
+    used_rows: set[int] = set()
+    used_cols: set[int] = set()
+    out_r, out_c = [], []
+    for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if r not in used_rows and c not in used_cols:
+            used_rows.add(r)
+            used_cols.add(c)
+            out_r.append(r)
+            out_c.append(c)
+    return np.array(out_r, dtype=np.intp), np.array(out_c, dtype=np.intp)
+
+
+def f1_score(matched: int, n_pred: int, n_ref: int) -> float:
+    """2·TP / (|pred| + |ref|), and 1.0 when both sets are empty."""
+    return 1.0 if n_pred + n_ref == 0 else 2.0 * matched / (n_pred + n_ref)
+
+
+def label_indices(names: Sequence[str], labels: Sequence[str], worker: int) -> np.ndarray:
+    """Positions of ``names`` in the project's ``labels`` (ValueError on a foreign label)."""
+    index = {name: k for k, name in enumerate(labels)}
+    missing = [name for name in names if name not in index]
+    if missing:
+        raise ValueError(f"worker {worker}: label {missing[0]!r} is not a project label")
+    return np.array([index[name] for name in names], dtype=np.intp)
+
+
+def _flatten(
+    answers: Sequence[BoxAnswer], labels: Sequence[str], crowd: Crowd
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corners (N, 4) of all usable boxes with their slot and label index, in a canonical order
+    (image, then x, y, w, h, label, the worker's weight) so that no result can depend on the
+    order in which an image's workers are listed."""
+    arrays = [np.asarray(drawn, dtype=np.float64).reshape(-1, 4) for drawn, _ in answers]
+    counts = [len(names) for _, names in answers]
+    for s, (arr, count) in enumerate(zip(arrays, counts, strict=True)):
+        if len(arr) != count:
+            worker = int(crowd.worker[s])
+            raise ValueError(f"worker {worker}: {len(arr)} boxes but {count} labels")
+    boxes = np.concatenate(arrays) if arrays else np.zeros((0, 4))
+    slot = np.repeat(np.arange(len(answers), dtype=np.intp), counts)
+    index = {name: k for k, name in enumerate(labels)}
+    try:
+        names = (index[name] for _, drawn in answers for name in drawn)
+        label = np.fromiter(names, dtype=np.intp, count=len(boxes))
+    except KeyError:
+        for s, (_, drawn) in enumerate(answers):
+            label_indices(drawn, labels, int(crowd.worker[s]))
+        raise
+    corners, area = xyxy(boxes)
+    if not area.all():
+        usable = area > 0
+        corners, slot, label = corners[usable], slot[usable], label[usable]
+    c = corners
+    keys = (crowd.w[slot], label, c[:, 3], c[:, 2], c[:, 1], c[:, 0], crowd.image[slot])
+    order = np.lexsort(keys)
+    return corners[order], slot[order], label[order]
+
+
+def cluster_hungarian(
+    corners: np.ndarray, slot: np.ndarray, weights: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Cluster id per box of one image: workers by descending weight (then by their first box)
+    are assigned optimally (max total IoU) to the weighted mean boxes of the clusters so far; a
+    box left unassigned or with IoU < threshold starts a cluster. Ids follow the first member."""
+    fuse_w = weights + TOLERANCE
+    first = {int(s): k for k, s in reversed(list(enumerate(slot)))}
+    cid = np.full(len(slot), -1, dtype=np.intp)
+    sums, mass = np.zeros((0, 4)), np.zeros(0)
+    for worker in sorted(first, key=lambda s: (-fuse_w[s], first[s])):
+        idx = np.flatnonzero(slot == worker)
+        new = np.ones(len(idx), dtype=bool)
+        if len(mass):
+            iou = corners_iou_matrix(corners[idx], sums / mass[:, None])
+            r, c = linear_sum_assignment(iou, maximize=True)
+            ok = iou[r, c] >= threshold - TOLERANCE
+            cid[idx[r[ok]]] = c[ok]
+            new[r[ok]] = False
+        cid[idx[new]] = len(mass) + np.arange(int(new.sum()))
+        sums = np.vstack([sums, np.zeros((int(new.sum()), 4))])
+        mass = np.concatenate([mass, np.zeros(int(new.sum()))])
+        np.add.at(sums, cid[idx], fuse_w[worker] * corners[idx])
+        np.add.at(mass, cid[idx], fuse_w[worker])
+    _, first_member, inverse = np.unique(cid, return_index=True, return_inverse=True)
+    rank = np.empty(len(first_member), dtype=np.intp)
+    rank[np.argsort(first_member, kind="stable")] = np.arange(len(first_member))
+    return rank[inverse].reshape(-1)
+
+
+def _cluster(
+    corners: np.ndarray,
+    slot: np.ndarray,
+    crowd: Crowd,
+    threshold: float,
+    matching: Literal["greedy", "hungarian"],
+) -> np.ndarray:
+    image = crowd.image[slot]
+    if matching == "greedy" and crowd.n_images == 1:  # same pairs, same order, fewer steps
+        return cluster_greedy(corners_iou_matrix(corners, corners), slot, threshold)
+    if matching == "greedy":
+        rows, cols = box_pairs(image, corners, threshold)
+        iou = corners_iou_pairs(corners[rows], corners[cols])
+        candidate = (iou >= threshold - TOLERANCE) & (slot[rows] != slot[cols])
+        owner = crowd.worker[slot]
+        return cluster_pairs(len(slot), rows[candidate], cols[candidate], iou[candidate], owner)
+    cid = np.empty(len(slot), dtype=np.intp)
+    bounds = np.searchsorted(image, np.arange(crowd.n_images + 1))
+    offset = 0
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        part = cluster_hungarian(corners[lo:hi], slot[lo:hi], crowd.fuse_w, threshold)
+        cid[lo:hi] = part + offset
+        offset += int(part.max()) + 1 if hi > lo else 0
+    return cid
+
+
+def check_parameters(iou_threshold: float, quorum: float) -> None:
+    if not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in (0, 1], not {iou_threshold}")
+    if not 0 <= quorum <= 1:
+        raise ValueError(f"quorum must be in [0, 1], not {quorum}")
+
+
+def _fuse_chunk(
+    tasks: Sequence[BoxTask],
+    labels: Sequence[str],
+    threshold: float,
+    quorum: float,
+    matching: Literal["greedy", "hungarian"],
+    coordinates: Literal["mean", "median"],
+) -> list[BoxFusion]:
+    for task in tasks:
+        if len(task[0]) != len(task[1]):
+            raise ValueError(f"{len(task[0])} answers but {len(task[1])} accuracies")
+    label_accuracies = [task[2] if len(task) > 2 else None for task in tasks]
+    crowd = make_crowd([task[1] for task in tasks], len(labels), label_accuracies)
+    corners, slot, label = _flatten([a for task in tasks for a in task[0]], labels, crowd)
+    cid = _cluster(corners, slot, crowd, threshold, matching)
+    votes = vote_clusters(cid, slot, label, crowd, len(labels), quorum)
+    w = member_weights(cid, slot, crowd, BOX_PLACEMENT_POWER)
+    if coordinates == "mean":
+        fused = grouped_mean(corners, cid, w)
+    else:
+        fused = np.stack([grouped_median(corners[:, k], cid, w) for k in range(4)], axis=1)
+    member_iou = corners_iou_pairs(corners, fused[cid])
+    agreement = member_agreement(cid, slot, label, member_iou, votes, crowd, threshold)
+    confidence = task_confidence(votes, crowd, agreement)
+    objects = _objects(votes, fused, grouped_mean(member_iou, cid, w), cid, slot, crowd, labels)
+    bounds = np.searchsorted(crowd.image, np.arange(crowd.n_images + 1)).tolist()
+    agreement_list, weight_list = agreement.tolist(), crowd.w.tolist()
+    return [
+        BoxFusion(
+            objects=sorted(objects[i], key=lambda o: (-o.confidence, o.bbox, o.label)),
+            confidence=float(confidence[i]),
+            agreement=agreement_list[bounds[i] : bounds[i + 1]],
+            weights=weight_list[bounds[i] : bounds[i + 1]],
+        )
+        for i in range(crowd.n_images)
+    ]
+
+
+def _objects(
+    votes: ClusterVotes,
+    fused: np.ndarray,
+    spread: np.ndarray,
+    cid: np.ndarray,
+    slot: np.ndarray,
+    crowd: Crowd,
+    labels: Sequence[str],
+) -> list[list[FusedBox]]:
+    """The kept clusters as FusedBox lists, one list per image."""
+    kept = np.flatnonzero(votes.keep)
+    support = supporters(cid, crowd.worker[slot], len(votes.keep))
+    xywh = np.concatenate([fused[:, :2], fused[:, 2:] - fused[:, :2]], axis=1)[kept].tolist()
+    existence, label_conf = votes.existence[kept].tolist(), votes.label_confidence[kept].tolist()
+    names = [labels[k] for k in votes.label[kept].tolist()]
+    spread_kept = spread[kept].tolist()
+    per_image: list[list[FusedBox]] = [[] for _ in range(crowd.n_images)]
+    for k, (c, image) in enumerate(zip(kept.tolist(), votes.image[kept].tolist(), strict=True)):
+        per_image[image].append(
+            FusedBox(
+                label=names[k],
+                bbox=xywh[k],
+                confidence=existence[k] * label_conf[k],
+                label_confidence=label_conf[k],
+                existence=existence[k],
+                mean_iou=spread_kept[k],
+                support=support[c],
+            )
+        )
+    return per_image
+
+
+def _chunks(tasks: Sequence[BoxTask], max_pairs: int) -> Iterator[Sequence[BoxTask]]:
+    start, pairs = 0, 0
+    for i, task in enumerate(tasks):
+        n = sum(len(names) for _, names in task[0])
+        if pairs and pairs + n * n // 2 > max_pairs:
+            yield tasks[start:i]
+            start, pairs = i, 0
+        pairs += n * n // 2
+    if start < len(tasks):
+        yield tasks[start:]
+
+
+def fuse_boxes_many(
+    tasks: Sequence[BoxTask],
+    labels: Sequence[str],
+    *,
+    iou_threshold: float = 0.5,
+    quorum: float = 0.5,
+    matching: Literal["greedy", "hungarian"] = "greedy",
+    coordinates: Literal["mean", "median"] = "mean",
+) -> list[BoxFusion]:
+    """``fuse_boxes`` for many images in one vectorised pass, with identical results:
+    tasks = [(answers, accuracies) or (answers, accuracies, label_accuracies), ...]."""
+    check_parameters(iou_threshold, quorum)
+    out: list[BoxFusion] = []
+    for chunk in _chunks(tasks, CHUNK_PAIRS):
+        out.extend(_fuse_chunk(chunk, labels, iou_threshold, quorum, matching, coordinates))
+    return out
+
+
+def fuse_boxes(
+    answers: Sequence[BoxAnswer],
+    accuracies: Sequence[float],
+    labels: Sequence[str],
+    *,
+    label_accuracies: Sequence[float] | None = None,
+    iou_threshold: float = 0.5,
+    quorum: float = 0.5,
+    matching: Literal["greedy", "hungarian"] = "greedy",
+    coordinates: Literal["mean", "median"] = "mean",
+) -> BoxFusion:
+    """Fuse one image's answers: per worker ((n_i, 4) xywh boxes, n_i label names), each
+    worker's accuracy in [0, 1] (and optionally their label accuracy), the project's labels."""
+    check_parameters(iou_threshold, quorum)
+    task = (answers, accuracies, label_accuracies)
+    return _fuse_chunk([task], labels, iou_threshold, quorum, matching, coordinates)[0]

@@ -1,0 +1,245 @@
+"""Intersection over union for boxes and polygons, robust to whatever reaches it.
+
+For two shapes A and B, IoU = |A ∩ B| / |A ∪ B| with |A ∪ B| = |A| + |B| - |A ∩ B|. It lies in
+[0, 1], is symmetric, and equals 1 only for the same region. Rules for degenerate input, applied the
+same way for boxes and polygons and never raising:
+
+- a shape with no area (zero or negative width/height, fewer than 3 distinct points, collinear
+  points) or with a non-finite coordinate (for boxes: beyond ±1e150 too) has IoU 0 with
+  everything, itself included — a zero-area shape is not a region, so there is nothing to
+  overlap (and 0/0 is never computed);
+- an invalid polygon (a bow-tie, a self-touching ring) is repaired first with GEOS ``make_valid``
+  (``structure`` method: the area enclosed by the ring, as a MultiPolygon), then ``buffer(0)``; if
+  both fail it counts as empty.
+
+Boxes are COCO ``[x, y, w, h]`` rows in image pixels. Polygons are (k, 2) point arrays (or any
+Shapely geometry); their IoU is one call of Shapely 2's vectorised ``intersection`` and ``area``
+over all candidate pairs at once (the union's area by the identity above: cheaper than
+``shapely.union`` and consistent with it). Candidates are the pairs whose bounding boxes overlap
+(a numpy test, or an STRtree for large inputs), so disjoint pairs cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.errors import GEOSException
+
+EMPTY = shapely.Polygon()
+MAX_COORDINATE = 1e150  # beyond this a box coordinate counts as non-finite (products stay finite)
+STRTREE_MIN_PAIRS = 20_000  # above this many candidate pairs an STRtree beats the numpy bounds test
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+
+
+def xyxy(boxes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 4) xywh → (n, 4) corners x1, y1, x2, y2 and (n,) areas. A box without a positive
+    width and height, or with a corner that is not finite or beyond ±MAX_COORDINATE, becomes all
+    zeros with area 0 — so every later sum and product of sanitised corners stays finite."""
+    a = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    corners = a.copy()
+    with np.errstate(all="ignore"):
+        corners[:, 2:] += a[:, :2]
+        ok = (np.abs(corners).max(axis=1, initial=0.0) <= MAX_COORDINATE) & (a[:, 2:] > 0).all(1)
+    if not ok.all():
+        corners[~ok] = 0.0
+    return corners, (corners[:, 2] - corners[:, 0]) * (corners[:, 3] - corners[:, 1])
+
+
+def _ratio(inter: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """inter / union where the union is a positive finite number, else 0; clipped to [0, 1]."""
+    out = np.zeros(np.broadcast(inter, union).shape)
+    ok = np.isfinite(inter) & np.isfinite(union) & (union > 0)
+    np.divide(inter, union, out=out, where=ok)
+    return np.clip(out, 0.0, 1.0)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, m) IoU between every box of ``a`` (n, 4) and of ``b`` (m, 4), both xywh.
+
+    Intersection width = max(0, min(x2a, x2b) - max(x1a, x1b)), likewise the height.
+    """
+    return corners_iou_matrix(xyxy(a)[0], xyxy(b)[0])
+
+
+def corners_iou_matrix(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """``iou_matrix`` for corner arrays sanitised by ``xyxy`` (or means of such corners)."""
+    side_x = np.minimum.outer(ca[:, 2], cb[:, 2])
+    side_x -= np.maximum.outer(ca[:, 0], cb[:, 0])
+    side_y = np.minimum.outer(ca[:, 3], cb[:, 3])
+    side_y -= np.maximum.outer(ca[:, 1], cb[:, 1])
+    inter = np.maximum(side_x, 0.0, out=side_x)
+    inter *= np.maximum(side_y, 0.0, out=side_y)
+    area_a = (ca[:, 2] - ca[:, 0]) * (ca[:, 3] - ca[:, 1])
+    union = np.add.outer(area_a, (cb[:, 2] - cb[:, 0]) * (cb[:, 3] - cb[:, 1]))
+    union -= inter
+    out = np.zeros_like(inter)
+    np.divide(inter, union, out=out, where=union > 0)
+    return np.minimum(out, 1.0, out=out)
+
+
+def iou_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) IoU of box ``a[i]`` with box ``b[i]`` (element-wise, same rules as ``iou_matrix``)."""
+    return corners_iou_pairs(xyxy(a)[0], xyxy(b)[0])
+
+
+def corners_iou_pairs(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """``iou_pairs`` for corner arrays sanitised by ``xyxy`` (or means of such corners)."""
+    side = np.minimum(ca[:, 2:], cb[:, 2:])
+    side -= np.maximum(ca[:, :2], cb[:, :2])
+    np.maximum(side, 0.0, out=side)
+    inter = side[:, 0] * side[:, 1]
+    union = (ca[:, 2] - ca[:, 0]) * (ca[:, 3] - ca[:, 1])
+    union += (cb[:, 2] - cb[:, 0]) * (cb[:, 3] - cb[:, 1])
+    union -= inter
+    out = np.zeros_like(inter)
+    np.divide(inter, union, out=out, where=union > 0)
+    return np.minimum(out, 1.0, out=out)
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of a geometry (lines and points dropped), or EMPTY."""
+    if geom is None or geom.is_empty:
+        return EMPTY
+    if geom.geom_type in _POLYGONAL:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
+    if not parts:
+        return EMPTY
+    return shapely.union_all(parts)
+
+
+def _repair(geom: shapely.Geometry) -> shapely.Geometry:
+    """A valid polygonal version of ``geom``: make_valid, then buffer(0), then EMPTY."""
+    for fix in (
+        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
+        lambda g: shapely.buffer(g, 0),
+    ):
+        try:
+            fixed = _polygonal(fix(geom))
+            if fixed.is_valid:
+                return fixed
+        except (GEOSException, ValueError, TypeError):
+            continue
+    return EMPTY
+
+
+def _geometry(shape: Any) -> shapely.Geometry:
+    """One shape (a Shapely geometry or a (k, 2) point list) as a polygonal geometry or EMPTY."""
+    if isinstance(shape, shapely.Geometry):
+        return _polygonal(shape)
+    try:
+        points = np.asarray(shape, dtype=np.float64)
+    except (ValueError, TypeError):
+        return EMPTY
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) < 3:
+        return EMPTY
+    if not np.isfinite(points).all():
+        return EMPTY
+    try:
+        return shapely.Polygon(points)
+    except (GEOSException, ValueError):
+        return EMPTY
+
+
+def as_polygons(shapes: Sequence[Any]) -> np.ndarray:
+    """Object array of valid polygonal geometries (repaired where needed; EMPTY if hopeless)."""
+    geoms = np.empty(len(shapes), dtype=object)
+    for i, shape in enumerate(shapes):
+        geoms[i] = _geometry(shape)
+    if len(geoms):
+        bad = ~shapely.is_valid(geoms)
+        for i in np.flatnonzero(bad):
+            geoms[i] = _repair(geoms[i])
+    return geoms
+
+
+def _intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a[i] ∩ b[i]| for valid geometries; a pair GEOS still chokes on counts 0."""
+    try:
+        return shapely.area(shapely.intersection(a, b))
+    except GEOSException:
+        out = np.zeros(len(a))
+        for k, (ga, gb) in enumerate(zip(a, b, strict=True)):
+            try:
+                out[k] = shapely.area(shapely.intersection(ga, gb))
+            except GEOSException:
+                out[k] = 0.0
+        return out
+
+
+def _candidate_pairs(
+    bounds_a: np.ndarray, bounds_b: np.ndarray, geoms_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i, j) whose bounding boxes overlap with positive area, and that overlap's area
+    (empty shapes have NaN bounds and never qualify)."""
+    n, m = len(bounds_a), len(bounds_b)
+    if n * m > STRTREE_MIN_PAIRS:
+        i, j = shapely.STRtree(geoms_b).query(shapely.box(*bounds_a.T))
+    else:
+        i, j = np.indices((n, m)).reshape(2, -1)
+    with np.errstate(invalid="ignore"):
+        side_x = np.minimum(bounds_a[i, 2], bounds_b[j, 2]) - np.maximum(
+            bounds_a[i, 0], bounds_b[j, 0]
+        )
+        side_y = np.minimum(bounds_a[i, 3], bounds_b[j, 3]) - np.maximum(
+            bounds_a[i, 1], bounds_b[j, 1]
+        )
+        keep = (side_x > 0) & (side_y > 0)
+    return i[keep], j[keep], (side_x * side_y)[keep]
+
+
+def polygon_iou_matrix(a: Sequence[Any], b: Sequence[Any], *, min_iou: float = 0.0) -> np.ndarray:
+    """(n, m) IoU between polygons ``a`` and ``b`` (point arrays or Shapely geometries).
+
+    Only pairs with overlapping bounding boxes are intersected. With ``min_iou`` > 0, a pair is
+    also skipped (reported as 0) when the upper bound u / (|A| + |B| - u), u = min(|A|, |B|,
+    |bbox A ∩ bbox B|), is already below ``min_iou`` — values under ``min_iou`` are then not exact.
+    """
+    return prepared_iou_matrix(as_polygons(a), as_polygons(b), min_iou=min_iou)
+
+
+def prepared_iou_matrix(
+    ga: np.ndarray, gb: np.ndarray, *, min_iou: float = 0.0, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """``polygon_iou_matrix`` for geometry arrays already passed through ``as_polygons``; with a
+    boolean (n, m) ``mask``, only the pairs it marks are computed (the others are 0)."""
+    out = np.zeros((len(ga), len(gb)))
+    if not len(ga) or not len(gb):
+        return out
+    area_a, area_b = shapely.area(ga), shapely.area(gb)
+    i, j, box_inter = _candidate_pairs(shapely.bounds(ga), shapely.bounds(gb), gb)
+    bound = np.minimum(np.minimum(area_a[i], area_b[j]), box_inter)
+    upper = _ratio(bound, area_a[i] + area_b[j] - bound)
+    keep = (upper > 0) & (upper >= min_iou - 1e-12)
+    if mask is not None:
+        keep &= mask[i, j]
+    i, j, bound = i[keep], j[keep], bound[keep]
+    inter = np.minimum(_intersection_areas(ga[i], gb[j]), bound)
+    out[i, j] = _ratio(inter, area_a[i] + area_b[j] - inter)
+    return out
+
+
+def prepared_self_iou(
+    geoms: np.ndarray, *, min_iou: float = 0.0, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Symmetric IoU matrix of one geometry array, each pair computed once, 1 on the diagonal
+    for shapes with area; ``mask`` (n, n) selects pairs as in ``prepared_iou_matrix``."""
+    n = len(geoms)
+    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    iou = prepared_iou_matrix(
+        geoms, geoms, min_iou=min_iou, mask=upper if mask is None else upper & mask
+    )
+    iou = iou + iou.T
+    iou[np.diag_indices(n)] = shapely.area(geoms) > 0 if n else []
+    return iou
+
+
+def polygon_iou_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) IoU of polygon ``a[i]`` with ``b[i]``, for geometry arrays from ``as_polygons``."""
+    if not len(a):
+        return np.zeros(0)
+    inter = _intersection_areas(a, b)
+    return _ratio(inter, shapely.area(a) + shapely.area(b) - inter)
