@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from annotations.api import requester, worker
+from annotations.exports import api as exports
 from sebenzai.common.errors import json_error_view
 from workers import api as accounts
 
@@ -19,6 +20,27 @@ api_v1 = [
     path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
+    path(
+        "projects/<uuid:project_id>/exports/",
+        exports.ProjectExportsView.as_view(),
+        name="project-exports",
+    ),
+    path(
+        "projects/<uuid:project_id>/webhook/",
+        exports.ProjectWebhookView.as_view(),
+        name="project-webhook",
+    ),
+    path(
+        "projects/<uuid:project_id>/webhook/deliveries/",
+        exports.WebhookDeliveriesView.as_view(),
+        name="project-webhook-deliveries",
+    ),
+    path("exports/<uuid:export_id>/", exports.ExportDetailView.as_view(), name="export-detail"),
+    path(
+        "exports/<uuid:export_id>/download/",
+        exports.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
     *router.urls,
 ]
 

@@ -65,7 +65,26 @@ REQUESTER_OBJECT_ROUTES = [
 ]
 TASK_IMAGE = REQUESTER_OBJECT_ROUTES[-1]
 # Exports and webhooks (annotations/exports/): refused here before any export logic runs.
-EXPORT_OBJECT_ROUTES: list = []  # the export routes join this table when exports land
+EXPORT_OBJECT_ROUTES = [
+    Route("project-exports", "get", "/api/v1/projects/{project}/exports/"),
+    Route(
+        "project-exports",
+        "post",
+        "/api/v1/projects/{project}/exports/",
+        lambda t: {"format": "csv"},
+    ),
+    Route("project-webhook", "get", "/api/v1/projects/{project}/webhook/"),
+    Route(
+        "project-webhook",
+        "put",
+        "/api/v1/projects/{project}/webhook/",
+        lambda t: {"url": "https://hooks.example.org/sebenzai"},
+    ),
+    Route("project-webhook", "delete", "/api/v1/projects/{project}/webhook/"),
+    Route("project-webhook-deliveries", "get", "/api/v1/projects/{project}/webhook/deliveries/"),
+    Route("export-detail", "get", "/api/v1/exports/{export}/"),
+    Route("export-download", "get", "/api/v1/exports/{export}/download/"),
+]
 REQUESTER_ROUTES = [
     Route("project-list", "get", "/api/v1/projects/"),
     Route(

@@ -1,0 +1,8 @@
+"""Training-set exports: numbered snapshots of a project's accepted labels in COCO, YOLO, Pascal
+VOC, CSV, JSON lines or class folders, and the webhook that tells a training job one is ready.
+
+Layout: ``options`` (what was asked for), ``selectors`` and ``records`` (what is read),
+``writers/`` (one module per format), ``staging``/``archive``/``manifest`` (how the files are laid
+down), ``dataset`` (the pipeline), ``services`` (the Export lifecycle), ``egress`` and
+``webhooks`` (delivery), ``api`` and ``tasks`` (thin entry points).
+"""

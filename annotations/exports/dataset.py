@@ -1,0 +1,185 @@
+"""Writing one snapshot of a project's accepted labels: read, split, write, list, publish.
+
+Everything is written in a hidden work folder beside the destination and moved into place at the
+end, so a run that fails or is killed leaves nothing at the destination (RELIABILITY P9). Rows
+stream from the database and every file is written as its task is read, so memory does not grow
+with the project.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from sebenzai.common.errors import DomainError
+
+from ..models import Project
+from .manifest import MANIFEST, manifest_head, manifest_write
+from .media import MediaIndex
+from .options import ExportOptions
+from .records import ProjectInfo, RecordReader, Skip, Tally
+from .selectors import TaskRow, task_rows_for_export, tasks_exportable
+from .staging import FolderStaging, ImageUnavailable, Staging, ZipStaging
+from .writers import WRITERS, Writer
+
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 500
+INDEX = "tasks.csv"
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    path: Path
+    counts: dict[str, Any]
+    manifest_sha256: str
+    size: int  # bytes of the zip, or of the files in the folder
+    sha256: str | None = None  # of the zip
+
+
+class EmptyExport(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(code="empty_export", field="project", message=message)
+
+
+def output_check(*, out: Path, as_zip: bool, force: bool) -> None:
+    """Refuse a destination that holds something, unless ``force``; a zip is never a folder."""
+    if not os.path.lexists(out):
+        return
+    if as_zip and out.is_dir() and not out.is_symlink():
+        raise DomainError(code="output_exists", field="out", message=f"{out} is a folder.")
+    empty = out.is_dir() and not out.is_symlink() and not any(out.iterdir())
+    if not empty and not force:
+        raise DomainError(
+            code="output_exists",
+            field="out",
+            message=f"{out} exists and is not empty; choose another path or use --force.",
+        )
+
+
+def dataset_write(
+    *,
+    project: Project,
+    options: ExportOptions,
+    out: Path,
+    as_zip: bool,
+    force: bool = False,
+    link_images: bool = True,
+    work_parent: Path | None = None,
+    progress: Progress | None = None,
+) -> DatasetResult:
+    """Write ``project``'s accepted labels as ``options.format`` to ``out`` — a folder, or a
+    single zip file with ``as_zip`` — and return its counts and manifest hash.
+
+    Nothing appears at ``out`` until the whole export is written. Raises DomainError:
+    ``output_exists`` (unless ``force``), ``empty_export`` (no task passes the filters).
+    """
+    output_check(out=out, as_zip=as_zip, force=force)
+    total = tasks_exportable(project=project, states=options.states).count()
+    if not total:
+        raise EmptyExport("The project has no accepted tasks to export.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parent = work_parent or out.parent  # on the same filesystem as out: the move is a rename
+    parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
+    try:
+        staging = ZipStaging(work) if as_zip else FolderStaging(work, link_images=link_images)
+        written = _write_all(project, options, staging, progress, total)
+        digest = _sha256_of(written.path) if as_zip else None
+        _publish(written.path, out, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return DatasetResult(out, written.counts, written.manifest_sha256, written.size, digest)
+
+
+def project_info(project: Project) -> ProjectInfo:
+    """What the writers and the manifest need of the project."""
+    return ProjectInfo(str(project.pk), project.name, project.kind, tuple(project.label_names))
+
+
+@dataclass(frozen=True)
+class _Written:
+    path: Path  # the finished folder or zip, in the work folder
+    counts: dict[str, Any]
+    manifest_sha256: str
+    size: int
+
+
+def _write_all(
+    project: Project,
+    options: ExportOptions,
+    staging: Staging,
+    progress: Progress | None,
+    total: int,
+) -> _Written:
+    info = project_info(project)
+    tally = Tally(project=info, splits=options.active_splits)
+    reader = RecordReader(
+        project=info, options=options, media=MediaIndex(settings.MEDIA_ROOT), tally=tally
+    )
+    writer = WRITERS[options.format](
+        staging=staging, project=info, options=options, scratch=staging.work
+    )
+    rows = task_rows_for_export(project=project, states=options.states)
+    _write_tasks(rows, reader, writer, tally, staging, progress, total)
+    staging.close()
+    head = manifest_head(project=info, options=options, tally=tally)
+    manifest = (staging.root if isinstance(staging, FolderStaging) else staging.work) / MANIFEST
+    manifest_sha256 = manifest_write(path=manifest, head=head, ledger=staging.ledger)
+    path, size = staging.finish(manifest)
+    return _Written(path, head["counts"], manifest_sha256, size)
+
+
+def _write_tasks(
+    rows: Iterator[TaskRow],
+    reader: RecordReader,
+    writer: Writer,
+    tally: Tally,
+    staging: Staging,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    """One pass over the rows: each task's files are written as it is read."""
+    with staging.open(INDEX) as index_file:
+        index = csv.writer(index_file, lineterminator="\n")
+        index.writerow(["task", "image", "split", "confidence", "answers"])
+        for done, row in enumerate(rows, 1):
+            try:
+                record = reader.read(row)
+                image = writer.add(record)
+            except (Skip, ImageUnavailable) as exc:
+                tally.skip(exc.reason, row.id)
+            else:
+                tally.add(record)
+                index.writerow([row.id, image, record.split, record.confidence, record.answers])
+            if progress and (done % PROGRESS_EVERY == 0 or done == total):
+                progress(done, total)
+        if not tally.total_images:
+            raise EmptyExport("No accepted task passes the filters (confidence, readable image).")
+        writer.finish()
+
+
+def _sha256_of(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _publish(source: Path, out: Path, work: Path) -> None:
+    """Move the finished export to ``out``; whatever was there (allowed by --force) goes aside
+    first and is removed with the work folder."""
+    if os.path.lexists(out):
+        os.rename(out, work / "previous")
+    os.rename(source, out)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # the rename itself survives a power cut
+    finally:
+        os.close(fd)

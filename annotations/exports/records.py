@@ -1,0 +1,177 @@
+"""From a task row to what a writer needs — its split, its image file, its shapes or class — and
+the tally of what went in and what was left out, which becomes the manifest's counts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..images import EXTENSIONS
+from .media import MediaIndex
+from .options import ExportOptions
+from .selectors import TaskRow
+from .shapes import Shape, shapes_read
+from .split import SplitRule
+
+MODERATION_VERDICTS = ("safe", "unsafe")
+SKIPPED_TASKS_LISTED = 1000  # the manifest names at most this many; it always counts them all
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: str
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Record:
+    task_id: str
+    sha256: str
+    ext: str
+    width: int
+    height: int
+    split: str
+    source: str  # the checked path of the image file
+    confidence: float | None
+    answers: int
+    shapes: list[Shape] = field(default_factory=list)  # bbox and polygon
+    tag: str = ""  # classification label, or moderation verdict
+    categories: list[str] = field(default_factory=list)  # moderation
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+class Skip(Exception):
+    """A row that stays out of the export, and why (counted in the manifest)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Tally:
+    """Counts per split and label; bounded by the number of labels, not of tasks."""
+
+    def __init__(self, *, project: ProjectInfo, splits: tuple[str, ...]) -> None:
+        self._splits = splits
+        keys = MODERATION_VERDICTS if project.kind == "moderation" else project.labels
+        self.images = dict.fromkeys(splits, 0)
+        self.objects = dict.fromkeys(splits, 0)
+        self.labels = {key: dict.fromkeys(splits, 0) for key in keys}
+        self.categories = (
+            {key: dict.fromkeys(splits, 0) for key in project.labels}
+            if project.kind == "moderation"
+            else None
+        )
+        self.skipped: Counter[str] = Counter()
+        self.skipped_tasks: list[dict[str, str]] = []
+
+    @property
+    def total_images(self) -> int:
+        return sum(self.images.values())
+
+    def add(self, record: Record) -> None:
+        self.images[record.split] += 1
+        self.objects[record.split] += len(record.shapes)
+        for shape in record.shapes:
+            self.labels[shape.label][record.split] += 1
+        if record.tag:
+            self.labels[record.tag][record.split] += 1
+        for category in record.categories:
+            self.categories[category][record.split] += 1  # type: ignore[index]
+
+    def skip(self, reason: str, task_id: str) -> None:
+        self.skipped[reason] += 1
+        if len(self.skipped_tasks) < SKIPPED_TASKS_LISTED:
+            self.skipped_tasks.append({"task": task_id, "reason": reason})
+
+    def drop_objects(self, reason: str, count: int) -> None:
+        if count:
+            self.skipped[f"objects_{reason}"] += count
+
+    def as_dict(self) -> dict[str, Any]:
+        counts: dict[str, Any] = {
+            "tasks": self.total_images,
+            "images": {**self.images, "total": self.total_images},
+            "objects": {**self.objects, "total": sum(self.objects.values())},
+            "labels": self.labels,
+        }
+        if self.categories is not None:
+            counts["categories"] = self.categories
+        counts["skipped"] = dict(sorted(self.skipped.items()))
+        return counts
+
+
+class RecordReader:
+    """Turns rows into records, or raises Skip with the reason a row stays out."""
+
+    def __init__(
+        self, *, project: ProjectInfo, options: ExportOptions, media: MediaIndex, tally: Tally
+    ) -> None:
+        self._project = project
+        self._labels = frozenset(project.labels)
+        self._min_confidence = options.min_confidence
+        self._split = SplitRule(("train", "val", "test"), options.split)
+        self._media = media
+        self._tally = tally
+
+    def read(self, row: TaskRow) -> Record:
+        """The row as a record, or Skip with the reason it stays out."""
+        if self._min_confidence is not None and (
+            row.confidence is None or row.confidence < self._min_confidence
+        ):
+            raise Skip("below_min_confidence")
+        source = self._media.source(
+            image=row.image, sha256=row.sha256, image_format=row.image_format
+        )
+        if source is None:
+            raise Skip("unsafe_image_reference")
+        record = Record(
+            task_id=row.id,
+            sha256=row.sha256,
+            ext=EXTENSIONS[row.image_format],
+            width=row.width,
+            height=row.height,
+            split=self._split.of(row.sha256),
+            source=source,
+            confidence=row.confidence,
+            answers=row.answers,
+        )
+        try:
+            label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label
+        except ValueError as exc:
+            raise Skip("unreadable_label") from exc
+        self._label(record, label)
+        return record
+
+    def _label(self, record: Record, label: Any) -> None:
+        kind = self._project.kind
+        if kind in ("bbox", "polygon"):
+            shapes, unreadable = shapes_read(kind, label)
+            known = [s for s in shapes if s.label in self._labels]
+            self._tally.drop_objects("unreadable", unreadable)
+            self._tally.drop_objects("unknown_label", len(shapes) - len(known))
+            record.shapes = known
+        elif kind == "classification":
+            tag = label.get("label") if isinstance(label, dict) else None
+            if tag not in self._labels:
+                raise Skip("unknown_label")
+            record.tag = tag
+        else:
+            self._moderation(record, label)
+
+    def _moderation(self, record: Record, label: Any) -> None:
+        verdict = label.get("verdict") if isinstance(label, dict) else None
+        if verdict not in MODERATION_VERDICTS:
+            raise Skip("unreadable_label")
+        raw = label.get("categories") or []
+        categories = sorted({c for c in raw if isinstance(c, str)}) if isinstance(raw, list) else []
+        record.tag = verdict
+        record.categories = [c for c in categories if c in self._labels]
+        self._tally.drop_objects("unknown_label", len(categories) - len(record.categories))

@@ -1,0 +1,201 @@
+"""The life of an export: requested (or joined), built by a Celery job, announced, downloaded."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from sebenzai.celery import app as celery_app
+from sebenzai.common.errors import Conflict, DomainError
+
+from ..models import Project
+from .dataset import EmptyExport, dataset_write
+from .models import Export, ExportState
+from .options import ExportOptions
+from .selectors import tasks_exportable
+from .webhooks import DELIVER_TASK, deliveries_create, deliveries_enqueue, deliveries_lost
+
+logger = logging.getLogger(__name__)
+
+BUILD_TASK = "exports.build"  # enqueued by name, like consensus.score
+BUILD_SOFT_LIMIT, BUILD_TIME_LIMIT = 1500, 1700  # seconds, under the broker's visibility timeout
+STALE_AFTER = BUILD_TIME_LIMIT + 60  # a build "running" longer than this has lost its worker
+MAX_ATTEMPTS = 3  # builds started for one export before it is failed (RELIABILITY P7)
+LOST_AFTER = 120  # a pending export or due delivery older than this lost its message
+UNFINISHED = (ExportState.PENDING, ExportState.RUNNING)
+
+
+def export_root() -> Path:
+    """EXPORT_ROOT, or ``<MEDIA_ROOT>/exports``: never served directly, only by the download
+    view. Read at call time, so a test's MEDIA_ROOT is honoured."""
+    return Path(settings.EXPORT_ROOT or Path(settings.MEDIA_ROOT) / "exports")
+
+
+def export_file(*, export: Export) -> Path:
+    """The zip's place, made from ids only (nothing a user typed)."""
+    return export_root() / str(export.project_id) / f"{export.pk}.zip"
+
+
+def _enqueue_build(export_id: str) -> None:
+    transaction.on_commit(lambda: celery_app.tasks[BUILD_TASK].delay(export_id), robust=True)
+
+
+def export_request(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    options: ExportOptions,
+    url_for: Callable[[str], str],
+) -> tuple[Export, bool]:
+    """Start an export of ``project``, or join the one already pending or running with the same
+    options (RELIABILITY P9: concurrent requests coalesce). Returns the export and whether it is
+    new. ``url_for`` turns an export id into the absolute download URL the webhook will carry.
+    Raises EmptyExport when the project has no accepted task."""
+    if not tasks_exportable(project=project, states=options.states).exists():
+        raise EmptyExport("The project has no accepted tasks to export.")
+    with transaction.atomic():
+        # The project row lock serialises version numbers and the coalescing check.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        for existing in Export.objects.filter(project=project, state__in=UNFINISHED):
+            if existing.format == options.format and existing.options == options.as_dict():
+                return existing, False
+        latest = Export.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0
+        export = Export.objects.create(
+            project=project,
+            requested_by=user,
+            version=latest + 1,
+            format=options.format,
+            options=options.as_dict(),
+        )
+        export.download_url = url_for(str(export.pk))[:500]
+        export.save(update_fields=["download_url"])
+        _enqueue_build(str(export.pk))
+    return export, True
+
+
+def _claim(export_id: str) -> bool:
+    """Mark the export running for this worker. A duplicate message finds it running (or done)
+    and leaves it; a build whose worker died is taken over once it is stale."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=STALE_AFTER)
+    claimable = Q(state=ExportState.PENDING) | Q(state=ExportState.RUNNING, started_at__lt=stale)
+    return bool(
+        Export.objects.filter(claimable, pk=export_id, attempts__lt=MAX_ATTEMPTS).update(
+            state=ExportState.RUNNING, started_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def export_build(*, export_id: str) -> Export | None:
+    """Build the export's zip if this worker can claim it; None when it could not. Safe to run
+    twice: the same inputs write the same bytes to the same place, replaced atomically."""
+    if not _claim(export_id):
+        return None
+    export = Export.objects.select_related("project").get(pk=export_id)
+    options = ExportOptions.from_dict(export.format, export.options)
+    try:
+        result = dataset_write(
+            project=export.project,
+            options=options,
+            out=export_file(export=export),
+            as_zip=True,
+            force=True,
+            work_parent=export_root() / ".tmp",
+        )
+    except DomainError as exc:
+        return _fail(export, exc.code, exc.message)
+    except SoftTimeLimitExceeded:
+        return _fail(export, "export_timeout", "The export took too long and was stopped.")
+    except Exception:
+        logger.exception("export %s failed", export_id)
+        return _fail(export, "export_failed", "The export failed on our side; it has been logged.")
+    with transaction.atomic():
+        Export.objects.filter(pk=export.pk).update(
+            state=ExportState.READY,
+            counts=result.counts,
+            size=result.size,
+            sha256=result.sha256 or "",
+            manifest_sha256=result.manifest_sha256,
+            finished_at=timezone.now(),
+            error_code="",
+            error_message="",
+        )
+        export.refresh_from_db()
+        deliveries_enqueue(deliveries_create(export=export))
+    return export
+
+
+def _fail(export: Export, code: str, message: str) -> Export:
+    Export.objects.filter(pk=export.pk).update(
+        state=ExportState.FAILED,
+        error_code=code,
+        error_message=message[:300],
+        finished_at=timezone.now(),
+    )
+    export.refresh_from_db()
+    return export
+
+
+def export_open(*, export: Export) -> BinaryIO:
+    """The ready export's zip, opened for streaming. Raises Conflict when it is not ready."""
+    if export.state != ExportState.READY:
+        message = f"The export is {export.state}; download it once it is ready."
+        raise Conflict(code="export_not_ready", field="export", message=message)
+    try:
+        return open(export_file(export=export), "rb")  # noqa: SIM115 - the response closes it
+    except FileNotFoundError as exc:
+        message = "The export's file is gone; request a new export."
+        raise Conflict(code="export_missing", field="export", message=message) from exc
+
+
+def export_sweep() -> dict[str, int]:
+    """Re-enqueue exports and deliveries whose messages were lost, fail builds that died too
+    often, and remove work folders that killed builds left behind (beat, every minute)."""
+    now = timezone.now()
+    lost = Export.objects.filter(
+        state=ExportState.PENDING, created_at__lt=now - timedelta(seconds=LOST_AFTER)
+    )
+    stale = Export.objects.filter(
+        state=ExportState.RUNNING, started_at__lt=now - timedelta(seconds=STALE_AFTER)
+    )
+    dead = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        state=ExportState.FAILED,
+        error_code="export_failed",
+        error_message="The export was interrupted too many times.",
+        finished_at=now,
+    )
+    builds = [str(pk) for qs in (lost, stale) for pk in qs.values_list("pk", flat=True)[:100]]
+    for export_id in builds:
+        celery_app.tasks[BUILD_TASK].delay(export_id)
+    deliveries = deliveries_lost(older_than_seconds=LOST_AFTER)
+    for delivery_id in deliveries:
+        celery_app.tasks[DELIVER_TASK].delay(delivery_id)
+    return {
+        "builds": len(builds),
+        "failed": dead,
+        "deliveries": len(deliveries),
+        "work_folders": _work_folders_remove(),
+    }
+
+
+def _work_folders_remove() -> int:
+    tmp = export_root() / ".tmp"
+    if not tmp.is_dir():
+        return 0
+    cutoff = time.time() - STALE_AFTER
+    old = [p for p in tmp.iterdir() if p.name.startswith(".export-") and p.stat().st_mtime < cutoff]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(old)

@@ -1,0 +1,35 @@
+"""What every format writer does: one ``add`` per task in a stable order, then one ``finish``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..options import ExportOptions
+from ..records import ProjectInfo, Record
+from ..staging import Staging
+
+
+def num(value: float) -> str:
+    """A coordinate as text: Python's shortest round-trip form, the same on every run."""
+    return repr(value)
+
+
+class Writer:
+    def __init__(
+        self, *, staging: Staging, project: ProjectInfo, options: ExportOptions, scratch: Path
+    ) -> None:
+        self.staging = staging
+        self.project = project
+        self.options = options
+        self.scratch = scratch  # for spool files that are not part of the export
+
+    def add(self, record: Record) -> str:
+        """Place the record's image and labels; return the image's path in the export.
+
+        Implementations place the image first: a task whose image cannot be read raises
+        ImageUnavailable before anything of it is written.
+        """
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Write what could only be written once every task was seen."""

@@ -1,0 +1,72 @@
+"""Pascal VOC: ``Annotations/<stem>.xml``, ``JPEGImages/``, ``ImageSets/Main/<split>.txt`` and
+``labels.txt`` (the class names, one a line).
+
+Boxes are written as stored — 0-based pixel coordinates, up to two decimals, as CVAT writes them
+— with ``xmax = x + w``. A polygon is written as the box of its bounds plus a ``<polygon>`` with
+``<x1>``, ``<y1>``, ... (the Roboflow convention), which box-only readers ignore. ``depth`` is 3:
+the platform does not record channels, and VOC readers do not use it.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+from ..records import Record
+from ..shapes import Shape
+from ..staging import StagedFile
+from .base import Writer, num
+
+# Control characters: XML 1.0 cannot hold most of them, and a name in labels.txt is one line.
+CONTROL = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
+
+
+def name_clean(value: str) -> str:
+    return CONTROL.sub("\ufffd", value)
+
+
+class VocWriter(Writer):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._names = {name: escape(name_clean(name)) for name in self.project.labels}
+        self._sets: dict[str, StagedFile] = {}
+        for split in self.options.active_splits:
+            self._sets[split] = self.staging.open(f"ImageSets/Main/{split}.txt")
+
+    def _object(self, shape: Shape) -> str:
+        polygon = ""
+        if shape.points is not None:
+            coords = "".join(
+                f"<x{i}>{num(x)}</x{i}><y{i}>{num(y)}</y{i}>"
+                for i, (x, y) in enumerate(shape.points, 1)
+            )
+            polygon = f"\n\t\t<polygon>{coords}</polygon>"
+        return (
+            f"\t<object>\n\t\t<name>{self._names[shape.label]}</name>\n\t\t<pose>Unspecified</pose>\n"
+            "\t\t<truncated>0</truncated>\n\t\t<difficult>0</difficult>\n"
+            f"\t\t<bndbox><xmin>{num(shape.x)}</xmin><ymin>{num(shape.y)}</ymin>"
+            f"<xmax>{num(shape.x + shape.w)}</xmax><ymax>{num(shape.y + shape.h)}</ymax></bndbox>"
+            f"{polygon}\n\t</object>\n"
+        )
+
+    def add(self, record: Record) -> str:
+        rel = f"JPEGImages/{record.file_name}"
+        self.staging.image(rel, record.source)
+        objects = "".join(self._object(shape) for shape in record.shapes)
+        self.staging.write(
+            f"Annotations/{record.sha256}.xml",
+            "<annotation>\n\t<folder>JPEGImages</folder>\n"
+            f"\t<filename>{record.file_name}</filename>\n"
+            "\t<source><database>Sebenzai</database></source>\n"
+            f"\t<size><width>{record.width}</width><height>{record.height}</height>"
+            "<depth>3</depth></size>\n\t<segmented>0</segmented>\n"
+            f"{objects}</annotation>\n",
+        )
+        self._sets[record.split].write(f"{record.sha256}\n")
+        return rel
+
+    def finish(self) -> None:
+        for handle in self._sets.values():
+            handle.close()
+        names = "".join(f"{name_clean(name)}\n" for name in self.project.labels)
+        self.staging.write("labels.txt", names)
