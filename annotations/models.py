@@ -94,6 +94,15 @@ class Task(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["project", "state", "is_gold"], name="task_pick_idx"),
+            # Serves the next-task query in its own order: open slots first, then age.
+            models.Index(
+                F("project"),
+                F("target_redundancy") - F("slots_taken"),
+                F("created_at"),
+                F("id"),
+                condition=Q(state="open", is_gold=False),
+                name="task_open_slots_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,3 +177,6 @@ class Annotation(TimeStampedModel):
             ),
             models.Index(fields=["worker", "created_at"], name="annotation_worker_idx"),
         ]
+
+
+from .exports.models import *  # noqa: E402,F403

@@ -1,14 +1,23 @@
-"""Per-kind aggregation: turns a task's answers and the workers' accuracies into a fused label.
+"""Per-kind aggregation: a task's answers and the workers' accuracies in, a fused label out.
 
-Plain Python over the pure algorithms; no database access here, so the CLI can use it too.
+Plain Python over the pure algorithms, with no database access, so the CLI uses it too.
+Degenerate cases, all defined rather than raised: one answer is fused like any other (its
+confidence then rests on that one worker's skill); shape answers in which nobody drew anything
+fuse to an empty set, confident when the workers are; answers that all disagree fuse to the
+skill-weighted winner with a low confidence, which sends the task for more answers or review.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from .algorithms.boxes import fuse_boxes
 from .algorithms.classification import VoteOutcome, weighted_share, weighted_vote
+from .algorithms.grading import boxes_f1, polygons_f1
+from .algorithms.polygons import fuse_polygons
 
 MODERATION_VERDICTS = ("safe", "unsafe")
 CATEGORY_QUORUM = 0.5  # a category is kept when over half the (weighted) unsafe voters chose it
@@ -20,11 +29,14 @@ class Fused:
     confidence: float
     method: str
     weights: list[float]
-    agreement: list[float]  # per answer, 1.0 when it matches the fused label
+    agreement: list[float]  # per answer in [0, 1]: 1.0 when it matches the fused label
+
+
+Fuser = Callable[[Sequence[dict], Sequence[float], Sequence[str], float], Fused]
 
 
 def classification_fuse(
-    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str]
+    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str], iou: float
 ) -> Fused:
     outcome = weighted_vote([p["label"] for p in payloads], accuracies, labels)
     agreement = [float(p["label"] == outcome.label) for p in payloads]
@@ -34,7 +46,7 @@ def classification_fuse(
 
 
 def moderation_fuse(
-    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str]
+    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str], iou: float
 ) -> Fused:
     outcome: VoteOutcome = weighted_vote(
         [p["verdict"] for p in payloads], accuracies, MODERATION_VERDICTS
@@ -53,13 +65,73 @@ def moderation_fuse(
     return Fused(label, outcome.confidence, "weighted_vote", outcome.weights, agreement)
 
 
-FUSERS = {"classification": classification_fuse, "moderation": moderation_fuse}
+def _rounded(values: Sequence[float]) -> list[float]:
+    return [round(float(v), 2) for v in values]
 
 
-def gold_grade(kind: str, answer: dict, gold: dict) -> float:
-    """1.0 for an answer that matches the known answer, else 0.0."""
+def bbox_fuse(
+    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str], iou: float
+) -> Fused:
+    answers = [
+        (
+            np.asarray([b["bbox"] for b in p["boxes"]], dtype=float).reshape(-1, 4),
+            [b["label"] for b in p["boxes"]],
+        )
+        for p in payloads
+    ]
+    fusion = fuse_boxes(answers, accuracies, labels, iou_threshold=iou)
+    boxes = [
+        {"label": o.label, "bbox": _rounded(o.bbox), "score": round(o.confidence, 4)}
+        for o in fusion.objects
+    ]
+    return Fused(
+        {"boxes": boxes}, fusion.confidence, "box_fusion", fusion.weights, fusion.agreement
+    )
+
+
+def polygon_fuse(
+    payloads: Sequence[dict], accuracies: Sequence[float], labels: Sequence[str], iou: float
+) -> Fused:
+    answers = [
+        (
+            [np.asarray(p["points"], dtype=float) for p in answer["polygons"]],
+            [p["label"] for p in answer["polygons"]],
+        )
+        for answer in payloads
+    ]
+    fusion = fuse_polygons(answers, accuracies, labels, iou_threshold=iou)
+    polygons = [
+        {
+            "label": o.label,
+            "points": [_rounded(pt) for pt in o.points],
+            "score": round(o.confidence, 4),
+        }
+        for o in fusion.objects
+    ]
+    return Fused(
+        {"polygons": polygons},
+        fusion.confidence,
+        "polygon_fusion",
+        fusion.weights,
+        fusion.agreement,
+    )
+
+
+FUSERS: dict[str, Fuser] = {
+    "classification": classification_fuse,
+    "moderation": moderation_fuse,
+    "bbox": bbox_fuse,
+    "polygon": polygon_fuse,
+}
+
+
+def gold_grade(kind: str, answer: dict, gold: dict, iou: float = 0.5) -> float:
+    """How right an answer is against the known answer, in [0, 1]: 1/0 for a class or verdict,
+    F1 at the IoU threshold (labels must match) for shapes."""
     if kind == "classification":
         return float(answer["label"] == gold["label"])
     if kind == "moderation":
         return float(answer["verdict"] == gold["verdict"])
-    raise ValueError(f"no gold grading for {kind} yet")
+    if kind == "bbox":
+        return boxes_f1(answer["boxes"], gold["boxes"], iou)
+    return polygons_f1(answer["polygons"], gold["polygons"], iou)

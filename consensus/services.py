@@ -7,9 +7,12 @@ redelivered job changes nothing the first run already did.
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.models import Annotation, ScoreState, Task, TaskState
@@ -19,6 +22,11 @@ from workers.services import Award, points_award
 from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
 from .models import ConsensusResult, Decision, WorkerSkill
+
+# An answer earns points, and counts as agreeing, when it matches the consensus at least this well
+# (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
+AGREEMENT_PASS = 0.5
+GOLD_PASS = 0.5
 
 
 def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
@@ -53,57 +61,55 @@ def _observe(skill: WorkerSkill, grade: float, weight: float) -> None:
     skill.alpha, skill.beta = updated.alpha, updated.beta
 
 
+def _gold_pay_time() -> datetime:
+    """A random moment within the next while: an ordinary answer is paid when its task is decided,
+    which is rarely at once, so gold pay must not be either (or points would reveal gold)."""
+    low, high = settings.SEBENZAI["GOLD_PAY_DELAY_SECONDS"]
+    return timezone.now() + timedelta(seconds=random.uniform(low, high))  # noqa: S311
+
+
 def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
+    project = task.project
     pending = [a for a in annotations if a.gold_grade is None]
     skills = _skills(task, pending)
     awards = []
     for annotation in pending:
-        annotation.gold_grade = gold_grade(task.project.kind, annotation.payload, task.gold_answer)
-        skill = skills[annotation.worker_id]
-        _observe(skill, annotation.gold_grade, GOLD_WEIGHT)
-        skill.gold_total += 1
-        skill.gold_correct += int(annotation.gold_grade == 1.0)
-        skill.save()
+        grade = gold_grade(
+            project.kind, annotation.payload, task.gold_answer, project.iou_threshold
+        )
+        annotation.gold_grade = grade
         annotation.save(update_fields=["gold_grade"])
-        if annotation.gold_grade == 1.0:
+        skill = skills[annotation.worker_id]
+        _observe(skill, grade, GOLD_WEIGHT)
+        skill.gold_total += 1
+        skill.gold_correct += int(grade >= GOLD_PASS)
+        skill.save()
+        if grade >= GOLD_PASS:
+            points = round(project.points_per_task * grade)
+            reason = PointsReason.GOLD_CORRECT
             awards.append(
-                Award(
-                    annotation.worker_id,
-                    annotation.pk,
-                    PointsReason.GOLD_CORRECT,
-                    task.project.points_per_task,
-                )
+                Award(annotation.worker_id, annotation.pk, reason, points, _gold_pay_time())
             )
     points_award(awards=awards)
 
 
 def _apply_accept(task: Task, annotations: list[Annotation], fused: Fused) -> None:
-    task.state, task.accepted_label, task.confidence = (
-        TaskState.ACCEPTED,
-        fused.label,
-        fused.confidence,
-    )
-    task.decided_at = timezone.now()
+    task.state, task.accepted_label = TaskState.ACCEPTED, fused.label
+    task.confidence, task.decided_at = fused.confidence, timezone.now()
     skills = _skills(task, annotations)
     awards = []
     for annotation, agreement in zip(annotations, fused.agreement, strict=True):
         if annotation.agreement is None:
             skill = skills[annotation.worker_id]
             _observe(skill, agreement, AGREEMENT_WEIGHT)
-            skill.agreed += int(agreement == 1.0)
-            skill.disagreed += int(agreement != 1.0)
+            skill.agreed += int(agreement >= AGREEMENT_PASS)
+            skill.disagreed += int(agreement < AGREEMENT_PASS)
             skill.save()
             annotation.agreement = agreement
             annotation.save(update_fields=["agreement"])
-        if agreement == 1.0:
-            awards.append(
-                Award(
-                    annotation.worker_id,
-                    annotation.pk,
-                    PointsReason.ACCEPTED,
-                    task.project.points_per_task,
-                )
-            )
+        if agreement >= AGREEMENT_PASS:
+            points = round(task.project.points_per_task * agreement)
+            awards.append(Award(annotation.worker_id, annotation.pk, PointsReason.ACCEPTED, points))
     points_award(awards=awards)
 
 
@@ -128,23 +134,29 @@ def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: D
 def _fuse(task: Task, annotations: list[Annotation]) -> Fused:
     skills = _skills(task, annotations)
     accuracies = [skills[a.worker_id].accuracy for a in annotations]
-    fuse = FUSERS[task.project.kind]
-    return fuse([a.payload for a in annotations], accuracies, task.project.label_names)
+    project = task.project
+    return FUSERS[project.kind](
+        [a.payload for a in annotations], accuracies, project.label_names, project.iou_threshold
+    )
 
 
 @transaction.atomic
 def consensus_score(*, task_id: object) -> Decision | None:
     """Score ``task_id`` with all its submitted answers and act on the decision.
 
-    Returns the decision, or None when there was nothing to decide (gold, decided, or a kind
-    this engine does not fuse yet).
+    Returns the decision, or None when there was nothing to decide (a gold or decided task).
     """
-    task = Task.objects.select_for_update(of=("self",)).select_related("project").get(pk=task_id)
+    # no_key: a concurrent answer's foreign-key check on this task need not wait for scoring.
+    task = (
+        Task.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("project")
+        .get(pk=task_id)
+    )
     annotations = list(task.annotations.order_by("created_at", "id"))
     decision = None
-    if task.is_gold and task.project.kind in FUSERS:
+    if task.is_gold:
         _grade_gold(task, annotations)
-    elif task.state == TaskState.OPEN and annotations and task.project.kind in FUSERS:
+    elif task.state == TaskState.OPEN and annotations:
         decision = _decide(task, annotations)
     Annotation.objects.filter(task=task, score_state=ScoreState.PENDING).update(
         score_state=ScoreState.SCORED
@@ -178,6 +190,7 @@ def score_attempt_begin(*, task_id: object) -> bool:
 
 def unscored_task_ids(*, older_than_seconds: int) -> list[str]:
     """Tasks with answers still pending after a while: their scoring message was lost."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    rows = Annotation.objects.filter(score_state=ScoreState.PENDING, created_at__lt=cutoff)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ready = Q(task__is_gold=True) | Q(task__answers_count__gte=F("task__target_redundancy"))
+    rows = Annotation.objects.filter(ready, score_state=ScoreState.PENDING, created_at__lt=cutoff)
     return [str(pk) for pk in rows.values_list("task_id", flat=True).distinct()[:5000]]

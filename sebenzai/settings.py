@@ -108,6 +108,10 @@ STORAGES = {
 }
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"  # never served directly: images go through an authorising view
+# Export zips; unset means "<MEDIA_ROOT>/exports", on the volume the web and worker share.
+EXPORT_ROOT = env_str("EXPORT_ROOT")
+# Lets webhooks reach loopback/private addresses: for tests and closed networks only.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_048_576  # JSON bodies; files are bounded by the intake service
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 50)
@@ -124,16 +128,17 @@ SEBENZAI = {
     "MAX_POINTS_PER_POLYGON": 1000,
     "SCORE_MAX_ATTEMPTS": 5,
     "SCORE_SWEEP_AFTER_SECONDS": 60,
+    "GOLD_PAY_DELAY_SECONDS": (300, 3600),
 }
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "workers.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sebenzai.common.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -200,6 +205,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotations.expire_leases", "schedule": 60.0},
     "sweep-unscored": {"task": "consensus.sweep_unscored", "schedule": 60.0},
+    "sweep-exports": {"task": "exports.sweep", "schedule": 60.0},
 }
 
 # --- Misc -----------------------------------------------------------------------------------

@@ -22,7 +22,11 @@ def test_nothing_is_ever_pickled_on_the_wire():
 
 
 def _run_settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -45,8 +49,13 @@ def test_debug_is_off_unless_asked_for():
 
 
 def test_production_settings_pass_the_deploy_check():
-    env = {"SECRET_KEY": "p" * 20 + "-Q7#kd93nf0qpa9x2mvz81lk4n6b0w", "SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "3600",
-           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1"}
+    env = {
+        "SECRET_KEY": "p" * 20 + "-Q7#kd93nf0qpa9x2mvz81lk4n6b0w",
+        "SECURE_SSL_REDIRECT": "1",
+        "SECURE_HSTS_SECONDS": "3600",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+        "SECURE_HSTS_PRELOAD": "1",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -41,6 +42,9 @@ class PointsEntry(models.Model):
     reason = models.CharField(max_length=20, choices=PointsReason.choices)
     points = models.IntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Points count in totals from this moment. Gold awards are shown after a random delay, so a
+    # worker cannot tell a gold task by points appearing right after their answer.
+    visible_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

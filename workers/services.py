@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from sebenzai.common.errors import Conflict, DomainError
 
@@ -54,6 +56,7 @@ class Award:
     annotation_id: object
     reason: str
     points: int
+    visible_at: datetime | None = None  # None: at once
 
 
 def points_award(*, awards: list[Award]) -> None:
@@ -61,7 +64,11 @@ def points_award(*, awards: list[Award]) -> None:
     so a scoring job that runs twice never pays twice."""
     rows = [
         PointsEntry(
-            worker_id=a.worker_id, annotation_id=a.annotation_id, reason=a.reason, points=a.points
+            worker_id=a.worker_id,
+            annotation_id=a.annotation_id,
+            reason=a.reason,
+            points=a.points,
+            visible_at=a.visible_at or timezone.now(),
         )
         for a in awards
     ]
@@ -69,4 +76,6 @@ def points_award(*, awards: list[Award]) -> None:
 
 
 def points_total(*, user: AbstractBaseUser) -> int:
-    return PointsEntry.objects.filter(worker=user).aggregate(total=Sum("points"))["total"] or 0
+    """The worker's balance: the sum of their ledger rows that are visible by now."""
+    rows = PointsEntry.objects.filter(worker=user, visible_at__lte=timezone.now())
+    return rows.aggregate(total=Sum("points"))["total"] or 0

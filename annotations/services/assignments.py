@@ -22,6 +22,7 @@ from sebenzai.common.errors import Conflict
 from ..models import Assignment, AssignmentState, Project, ProjectStatus, Task, TaskState
 
 EXPIRE_BATCH = 500
+LEASE_ATTEMPTS = 5
 
 
 def _live_lease(worker: AbstractBaseUser, project: Project | None) -> Assignment | None:
@@ -35,13 +36,14 @@ def _live_lease(worker: AbstractBaseUser, project: Project | None) -> Assignment
 
 def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool) -> QuerySet[Task]:
     answered = Assignment.objects.filter(task=OuterRef("pk"), worker=worker)
-    tasks = Task.objects.filter(
-        project__status=ProjectStatus.ACTIVE, state=TaskState.OPEN, is_gold=gold
-    )
+    tasks = Task.objects.filter(state=TaskState.OPEN, is_gold=gold)
     if project is not None:
         tasks = tasks.filter(project=project)
+    else:
+        tasks = tasks.filter(project__status=ProjectStatus.ACTIVE)
     if not gold:
-        # Nearest completion first: a task missing one answer beats a fresh one.
+        # Nearest completion first: a task missing one answer beats a fresh one. The order
+        # matches the partial index task_open_slots_idx, so no sort of all open tasks.
         tasks = tasks.filter(slots_taken__lt=F("target_redundancy")).order_by(
             F("target_redundancy") - F("slots_taken"), "created_at", "id"
         )
@@ -70,32 +72,33 @@ def task_lease_next(
     if existing is not None:
         return existing
     project = project or _project_with_work(worker)
-    if project is None:
+    if project is None or project.status != ProjectStatus.ACTIVE:
         return None
     gold_first = (rng or random.Random()).random() < project.gold_ratio  # noqa: S311 - not security
-    for gold in (gold_first, not gold_first):
-        assignment = _lease_one(worker, project, gold=gold)
-        if assignment is not None:
-            return assignment
+    for _ in range(LEASE_ATTEMPTS):
+        for gold in (gold_first, not gold_first):
+            assignment = _lease_one(worker, project, gold=gold)
+            if assignment is not None:
+                return assignment
+        # SKIP LOCKED found nothing; that may only mean every candidate row was locked by a
+        # concurrent lease at that instant. Try again while open slots remain.
+        if not _candidates(worker, project, gold=False).exists():
+            return None
     return None
 
 
 @transaction.atomic
-def _lease_one(
-    worker: AbstractBaseUser, project: Project | None, *, gold: bool
-) -> Assignment | None:
-    task = (
-        _candidates(worker, project, gold=gold)
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
+def _lease_one(worker: AbstractBaseUser, project: Project, *, gold: bool) -> Assignment | None:
+    locked = _candidates(worker, project, gold=gold).select_for_update(
+        skip_locked=True, of=("self",)
     )
+    task = locked.first()
     if task is None:
         return None
     Task.objects.filter(pk=task.pk).update(slots_taken=F("slots_taken") + 1)
     expires = timezone.now() + timedelta(seconds=settings.SEBENZAI["LEASE_SECONDS"])
-    assignment = Assignment.objects.create(task=task, worker=worker, expires_at=expires)
-    assignment.task = Task.objects.select_related("project").get(pk=task.pk)
-    return assignment
+    task.project = project
+    return Assignment.objects.create(task=task, worker=worker, expires_at=expires)
 
 
 def _release(assignment: Assignment, state: AssignmentState) -> None:

@@ -75,6 +75,12 @@ def _record_answer(assignment: Assignment, payload: object, duration_ms: int | N
     assignment.state = AssignmentState.SUBMITTED
     assignment.finished_at = timezone.now()
     assignment.save(update_fields=["state", "finished_at"])
-    Task.objects.filter(pk=assignment.task_id).update(answers_count=F("answers_count") + 1)
-    score_enqueue(task_id=assignment.task_id)
+    tasks = Task.objects.filter(pk=assignment.task_id)
+    tasks.update(answers_count=F("answers_count") + 1)
+    # The update holds the task row until commit, so this reads our own count, not a stale one.
+    answers, target, is_gold = tasks.values_list(
+        "answers_count", "target_redundancy", "is_gold"
+    ).get()
+    if is_gold or answers >= target:  # nothing to decide before the target is reached
+        score_enqueue(task_id=assignment.task_id)
     return annotation

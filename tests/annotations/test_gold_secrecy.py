@@ -149,14 +149,6 @@ def test_a_worker_cannot_read_the_gold_answer_through_any_requester_route(worker
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "consensus/ pays a correct gold answer at once, while an ordinary answer is paid only "
-        "when its task is decided, so /me/ points right after a submit tell gold apart. "
-        "Owned by consensus/ (not fixable from the API): pay gold on the ordinary schedule."
-    ),
-)
 def test_points_right_after_a_submit_do_not_tell_gold_apart(
     make_project, requester_client, make_user, make_client
 ):
