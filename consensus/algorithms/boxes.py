@@ -151,7 +151,7 @@ def _logit(value: float, fallback: float) -> float:
     return math.log(p / (1 - p))
 
 
-def make_crowd(
+def crowd_slots(
     accuracies: Sequence[Sequence[float]],
     n_labels: int,
     label_accuracies: Sequence[Sequence[float] | None] | None = None,
@@ -529,7 +529,7 @@ def _fuse_chunk(
         if len(task[0]) != len(task[1]):
             raise ValueError(f"{len(task[0])} answers but {len(task[1])} accuracies")
     label_accuracies = [task[2] if len(task) > 2 else None for task in tasks]
-    crowd = make_crowd([task[1] for task in tasks], len(labels), label_accuracies)
+    crowd = crowd_slots([task[1] for task in tasks], len(labels), label_accuracies)
     corners, slot, label = _flatten([a for task in tasks for a in task[0]], labels, crowd)
     cid = _cluster(corners, slot, crowd, threshold, matching)
     votes = vote_clusters(cid, slot, label, crowd, len(labels), quorum)

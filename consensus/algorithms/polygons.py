@@ -38,9 +38,9 @@ from consensus.algorithms.boxes import (
     Crowd,
     check_parameters,
     cluster_greedy,
+    crowd_slots,
     grouped_mean,
     label_indices,
-    make_crowd,
     member_agreement,
     member_weights,
     supporters,
@@ -164,7 +164,7 @@ def fuse_polygons(
     check_parameters(iou_threshold, quorum)
     if len(answers) != len(accuracies):
         raise ValueError(f"{len(answers)} answers but {len(accuracies)} accuracies")
-    crowd = make_crowd([accuracies], len(labels), [label_accuracies])
+    crowd = crowd_slots([accuracies], len(labels), [label_accuracies])
     geoms, owner, label = _flatten(answers, labels, crowd)
     different = owner[:, None] != owner[None, :]
     iou = prepared_self_iou(geoms, min_iou=iou_threshold, mask=different)
