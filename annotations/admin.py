@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Annotation, Assignment, Project, Task
+from .models import Annotation, Assignment, Project, ProjectBlock, Task
 
 
 @admin.register(Project)
@@ -74,3 +74,12 @@ class AnnotationAdmin(admin.ModelAdmin):
     search_fields = ["worker__username", "task__id"]
     readonly_fields = ["id", "assignment", "task", "worker", "payload", "duration_ms", "created_at"]
     list_select_related = ["task", "worker"]
+
+
+@admin.register(ProjectBlock)
+class ProjectBlockAdmin(admin.ModelAdmin):
+    list_display = ["worker", "project", "blocked_by", "reason", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["worker__username", "project__name"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["worker", "project", "blocked_by"]

@@ -35,6 +35,8 @@ class Project(TimeStampedModel):
     iou_threshold = models.FloatField(default=0.5)
     gold_ratio = models.FloatField(default=0.1)
     points_per_task = models.PositiveIntegerField(default=10)
+    # Moderation protects the people doing it: at most this many tasks per worker per day (None: no cap).
+    moderation_daily_cap = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )
@@ -180,3 +182,26 @@ class Annotation(TimeStampedModel):
 
 
 from .exports.models import *  # noqa: E402,F403
+
+
+class ProjectBlock(models.Model):
+    """A worker an admin has barred from a project: they get no more of its tasks, and their
+    answers there no longer count in its consensus."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="blocks")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_blocks"
+    )
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "worker"], name="one_block_per_worker"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} blocked from {self.project_id}"

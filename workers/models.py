@@ -28,6 +28,10 @@ class WorkerProfile(models.Model):
 class PointsReason(models.TextChoices):
     ACCEPTED = "accepted"  # the answer agreed with the accepted consensus
     GOLD_CORRECT = "gold_correct"
+    # An admin's review settled the task differently from the consensus: the difference
+    # between what the answer earned and what it now earns, paid or taken back once.
+    REVIEW_CREDIT = "review_credit"
+    REVIEW_DEBIT = "review_debit"
 
 
 class PointsEntry(models.Model):

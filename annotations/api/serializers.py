@@ -68,6 +68,9 @@ class ProjectSerializer(StrictModelSerializer):
     iou_threshold = StrictFloatField(min_value=0.1, max_value=0.95, required=False)
     gold_ratio = StrictFloatField(min_value=0.0, max_value=0.5, required=False)
     points_per_task = StrictIntegerField(min_value=0, max_value=10_000, required=False)
+    moderation_daily_cap = StrictIntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True
+    )
 
     class Meta:
         model = Project
@@ -83,6 +86,7 @@ class ProjectSerializer(StrictModelSerializer):
             "iou_threshold",
             "gold_ratio",
             "points_per_task",
+            "moderation_daily_cap",
             "status",
             "created_at",
         ]

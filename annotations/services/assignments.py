@@ -19,7 +19,16 @@ from django.utils import timezone
 
 from sebenzai.common.errors import Conflict
 
-from ..models import Assignment, AssignmentState, Project, ProjectStatus, Task, TaskState
+from ..models import (
+    Assignment,
+    AssignmentState,
+    Project,
+    ProjectBlock,
+    ProjectKind,
+    ProjectStatus,
+    Task,
+    TaskState,
+)
 
 EXPIRE_BATCH = 500
 LEASE_ATTEMPTS = 5
@@ -36,7 +45,8 @@ def _live_lease(worker: AbstractBaseUser, project: Project | None) -> Assignment
 
 def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool) -> QuerySet[Task]:
     answered = Assignment.objects.filter(task=OuterRef("pk"), worker=worker)
-    tasks = Task.objects.filter(state=TaskState.OPEN, is_gold=gold)
+    blocked = ProjectBlock.objects.filter(project=OuterRef("project"), worker=worker)
+    tasks = Task.objects.filter(state=TaskState.OPEN, is_gold=gold).filter(~Exists(blocked))
     if project is not None:
         tasks = tasks.filter(project=project)
     else:
@@ -74,6 +84,8 @@ def task_lease_next(
     project = project or _project_with_work(worker)
     if project is None or project.status != ProjectStatus.ACTIVE:
         return None
+    if _moderation_cap_reached(worker, project):
+        return None
     gold_first = (rng or random.Random()).random() < project.gold_ratio  # noqa: S311 - not security
     for _ in range(LEASE_ATTEMPTS):
         for gold in (gold_first, not gold_first):
@@ -85,6 +97,18 @@ def task_lease_next(
         if not _candidates(worker, project, gold=False).exists():
             return None
     return None
+
+
+def _moderation_cap_reached(worker: AbstractBaseUser, project: Project) -> bool:
+    """Leases since local midnight count, skipped and expired ones too: each one showed an image."""
+    cap = project.moderation_daily_cap
+    if project.kind != ProjectKind.MODERATION or cap is None:
+        return False
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Assignment.objects.filter(
+        worker=worker, task__project=project, created_at__gte=midnight
+    )
+    return today.count() >= cap
 
 
 @transaction.atomic

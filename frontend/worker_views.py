@@ -1,0 +1,10 @@
+"""Workers' pages. Thin: each view renders a template; data comes from the worker API or services."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/worker/home.html")
