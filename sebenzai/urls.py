@@ -40,6 +40,7 @@ api_v1 = [
         exports.ExportDownloadView.as_view(),
         name="export-download",
     ),
+    path("staff/", include("annotations.api.staff_urls")),
     *router.urls,
 ]
 
