@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from .batch import project_rescore, projects_to_rescore
 from .services import consensus_score, score_attempt_begin, unscored_task_ids
 
 
@@ -26,4 +27,21 @@ def sweep_unscored_task() -> int:
     ids = unscored_task_ids(older_than_seconds=settings.SEBENZAI["SCORE_SWEEP_AFTER_SECONDS"])
     for task_id in ids:
         consensus_score_task.delay(task_id)
+    return len(ids)
+
+
+@shared_task(name="consensus.rescore_project", acks_late=True)
+def rescore_project_task(project_id: str) -> dict | None:
+    """Dawid–Skene over the whole project and skills re-estimated; idempotent, so a redelivery
+    (or two beats overlapping: the second finds the project locked and returns) is harmless."""
+    report = project_rescore(project_id=project_id)
+    return report.__dict__ if report else None
+
+
+@shared_task(name="consensus.rescore_active", acks_late=True)
+def rescore_active_task() -> int:
+    """The beat job: one re-scoring task per active project with answers."""
+    ids = projects_to_rescore()
+    for project_id in ids:
+        rescore_project_task.delay(project_id)
     return len(ids)

@@ -208,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotations.expire_leases", "schedule": 60.0},
     "sweep-unscored": {"task": "consensus.sweep_unscored", "schedule": 60.0},
     "sweep-exports": {"task": "exports.sweep", "schedule": 60.0},
+    # Dawid–Skene over each active project and skills re-estimated (consensus/batch.py).
+    "rescore-projects": {
+        "task": "consensus.rescore_active",
+        "schedule": float(env_int("RESCORE_EVERY_SECONDS", 3600)),
+    },
 }
 
 # --- Misc -----------------------------------------------------------------------------------

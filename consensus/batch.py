@@ -1,0 +1,213 @@
+"""Batch re-scoring of a whole project: Dawid–Skene over all its answers, skills re-estimated.
+
+Online scoring (``services.consensus_score``) decides each task from its own few answers with the
+skills known at that moment. The batch job, run by Celery beat, sees the whole project at once:
+
+- classification and moderation: Dawid–Skene EM (hybrid, gold clamped) over every answer gives each
+  task a posterior. An accepted task's confidence becomes the posterior of its accepted class; when
+  the crowd as a whole confidently says another class, the task goes to review (an admin settles
+  it) instead of its label silently changing after workers were paid for it.
+- every kind: each worker's Beta skill is recomputed from scratch, prior + GOLD_WEIGHT x gold grades
+  + the evidence of their other answers (for classes, POSTERIOR_WEIGHT x the posterior that the
+  answer was right; for shapes, AGREEMENT_WEIGHT x the stored F1 against the accepted result).
+
+Idempotent: every value written is a function of the stored answers, gold and decisions alone (EM
+starts from the plain vote, not from the skills it rewrites), and a row is only written when its
+value moves, so a second run over unchanged data changes nothing. Tasks settled by an admin keep
+their label and confidence. Open tasks are left to online scoring, which reads the new skills.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+
+from annotations.models import (
+    Annotation,
+    Project,
+    ProjectBlock,
+    ProjectKind,
+    ProjectStatus,
+    Task,
+    TaskState,
+)
+
+from .aggregate import MODERATION_VERDICTS
+from .algorithms.dawid_skene import dawid_skene
+from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, PRIOR_ALPHA, PRIOR_BETA
+from .models import ConsensusResult, WorkerSkill
+
+# Weight of one answer's posterior of being right in the batch skill estimate. Online agreement
+# counts a quarter (AGREEMENT_WEIGHT) because it is a hard 0/1 against one task's vote; the
+# posterior is already soft and draws on the whole project, so it counts fully.
+POSTERIOR_WEIGHT = 1.0
+CHANGE_TOLERANCE = 1e-6  # smaller moves are float noise, not a new result
+REVIEWED_METHOD_PREFIX = "review"  # ConsensusResult.method of a task an admin settled
+CLASS_FIELD = {ProjectKind.CLASSIFICATION: "label", ProjectKind.MODERATION: "verdict"}
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    project: str
+    answers: int
+    skills_updated: int
+    confidence_updated: int
+    sent_to_review: int
+
+
+@dataclass(frozen=True)
+class _Answer:
+    task_id: object
+    worker_id: int
+    payload: dict
+    is_gold: bool
+    agreement: float | None
+    gold_grade: float | None
+
+
+def _answers(project: Project) -> list[_Answer]:
+    blocked = ProjectBlock.objects.filter(project=project).values("worker_id")
+    rows = (
+        Annotation.objects.filter(task__project=project)
+        .exclude(worker_id__in=blocked)
+        .order_by("task_id", "worker_id")
+        .values_list("task_id", "worker_id", "payload", "task__is_gold", "agreement", "gold_grade")
+    )
+    return [_Answer(*row) for row in rows.iterator(chunk_size=5000)]
+
+
+def _posteriors(project: Project, answers: list[_Answer]) -> tuple[dict, dict[int, list]]:
+    """Dawid–Skene over the project: {task_id: posterior row} and, per worker, the (weight,
+    probability their answer was right) of each answer."""
+    field = CLASS_FIELD[project.kind]
+    classes = list(MODERATION_VERDICTS if field == "verdict" else project.label_names)
+    class_index = {name: i for i, name in enumerate(classes)}
+    usable = [a for a in answers if a.payload.get(field) in class_index]
+    if not usable or len(classes) < 2:
+        return {}, {}
+    tasks = sorted({a.task_id for a in usable}, key=str)
+    task_index = {t: i for i, t in enumerate(tasks)}
+    workers = sorted({a.worker_id for a in usable})
+    worker_index = {w: i for i, w in enumerate(workers)}
+    gold_rows = Task.objects.filter(pk__in=tasks, is_gold=True).values_list("pk", "gold_answer")
+    gold = {
+        task_index[pk]: class_index[g[field]] for pk, g in gold_rows if g.get(field) in class_index
+    }
+    fit = dawid_skene(
+        np.array([task_index[a.task_id] for a in usable], dtype=np.int64),
+        np.array([worker_index[a.worker_id] for a in usable], dtype=np.int64),
+        np.array([class_index[a.payload[field]] for a in usable], dtype=np.int64),
+        len(tasks),
+        len(workers),
+        len(classes),
+        gold=gold,
+    )
+    evidence: dict[int, list] = defaultdict(list)
+    for a in usable:
+        right = float(fit.posteriors[task_index[a.task_id], class_index[a.payload[field]]])
+        evidence[a.worker_id].append((GOLD_WEIGHT if a.is_gold else POSTERIOR_WEIGHT, right))
+    posteriors = {
+        t: dict(zip(classes, fit.posteriors[i], strict=True)) for t, i in task_index.items()
+    }
+    return posteriors, evidence
+
+
+def _shape_evidence(answers: list[_Answer]) -> dict[int, list]:
+    evidence: dict[int, list] = defaultdict(list)
+    for a in answers:
+        if a.is_gold and a.gold_grade is not None:
+            evidence[a.worker_id].append((GOLD_WEIGHT, a.gold_grade))
+        elif not a.is_gold and a.agreement is not None:
+            evidence[a.worker_id].append((AGREEMENT_WEIGHT, a.agreement))
+    return evidence
+
+
+def _skills_write(project: Project, evidence: dict[int, list]) -> int:
+    existing = {
+        s.worker_id: s
+        for s in WorkerSkill.objects.select_for_update()
+        .filter(project=project)
+        .order_by("worker_id")  # the lock order of online scoring: no deadlock between them
+    }
+    changed, created = [], []
+    for worker_id, seen in sorted(evidence.items()):
+        weights, grades = np.array(seen, dtype=float).T
+        alpha = PRIOR_ALPHA + float(weights @ grades)
+        beta = PRIOR_BETA + float(weights @ (1.0 - grades))
+        skill = existing.get(worker_id)
+        if skill is None:
+            created.append(
+                WorkerSkill(worker_id=worker_id, project=project, alpha=alpha, beta=beta)
+            )
+        elif (
+            abs(skill.alpha - alpha) > CHANGE_TOLERANCE or abs(skill.beta - beta) > CHANGE_TOLERANCE
+        ):
+            skill.alpha, skill.beta = alpha, beta
+            changed.append(skill)
+    WorkerSkill.objects.bulk_update(changed, ["alpha", "beta", "updated_at"], batch_size=1000)
+    WorkerSkill.objects.bulk_create(created, ignore_conflicts=True)
+    return len(changed) + len(created)
+
+
+def _accepted_write(project: Project, posteriors: dict) -> tuple[int, int]:
+    """Confidence of accepted tasks from the posterior; confident disagreement goes to review."""
+    field = CLASS_FIELD[project.kind]
+    results = (
+        ConsensusResult.objects.filter(task__project=project, task__state=TaskState.ACCEPTED)
+        .exclude(method__startswith=REVIEWED_METHOD_PREFIX)
+        .select_related("task")
+    )
+    to_update, to_review = [], []
+    for result in results.iterator(chunk_size=2000):
+        task, posterior = result.task, posteriors.get(result.task_id)
+        if posterior is None or task.accepted_label is None:
+            continue
+        best = max(posterior, key=posterior.get)
+        confidence = round(float(posterior.get(task.accepted_label.get(field), 0.0)), 6)
+        if (
+            best != task.accepted_label.get(field)
+            and posterior[best] >= project.acceptance_threshold
+        ):
+            to_review.append(task.pk)
+        elif abs((task.confidence or 0.0) - confidence) > CHANGE_TOLERANCE:
+            task.confidence = result.confidence = confidence
+            result.version += 1
+            to_update.append(result)
+    Task.objects.bulk_update([r.task for r in to_update], ["confidence"], batch_size=1000)
+    ConsensusResult.objects.bulk_update(to_update, ["confidence", "version"], batch_size=1000)
+    sent = Task.objects.filter(pk__in=to_review, state=TaskState.ACCEPTED).update(
+        state=TaskState.REVIEW
+    )
+    return len(to_update), sent
+
+
+@transaction.atomic
+def project_rescore(*, project_id: object) -> RescoreReport | None:
+    """Re-estimate skills and re-score ``project_id`` in batch. None when another run holds it."""
+    project = (
+        Project.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(pk=project_id)
+        .first()
+    )
+    if project is None:
+        return None
+    answers = _answers(project)
+    updated = sent = 0
+    if project.kind in CLASS_FIELD and answers:
+        posteriors, evidence = _posteriors(project, answers)
+        updated, sent = _accepted_write(project, posteriors)
+    else:
+        evidence = _shape_evidence(answers)
+    skills = _skills_write(project, evidence)
+    return RescoreReport(str(project.pk), len(answers), skills, updated, sent)
+
+
+def projects_to_rescore() -> list[str]:
+    """Active projects with answers: the beat job re-scores each in its own Celery task."""
+    active = Project.objects.filter(
+        status=ProjectStatus.ACTIVE, tasks__answers_count__gt=0
+    ).distinct()
+    return [str(pk) for pk in active.values_list("pk", flat=True)]
