@@ -60,3 +60,45 @@ class WorkerSkill(models.Model):
     @property
     def accuracy(self) -> float:
         return self.alpha / (self.alpha + self.beta)
+
+
+class ReviewAction(models.TextChoices):
+    ACCEPT_FUSED = "accept_fused"
+    PICK = "pick"  # one worker's answer becomes the label
+    EDIT = "edit"  # the admin's own shapes or class
+    REJECT = "reject"  # the image is unusable: no label
+
+
+class ReviewDecision(models.Model):
+    """An admin's settlement of a task: who, when, what it decided and what it replaced.
+
+    Append-only; the task's accepted label is the decision's ``label``."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="review_decisions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    action = models.CharField(max_length=20, choices=ReviewAction.choices)
+    label = models.JSONField(null=True, blank=True)
+    picked_annotation = models.ForeignKey(
+        "annotations.Annotation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    replaced_state = models.CharField(max_length=10)
+    replaced_label = models.JSONField(null=True, blank=True)
+    replaced_confidence = models.FloatField(null=True, blank=True)
+    version = models.PositiveIntegerField(help_text="The ConsensusResult version decided upon.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # One settlement per task: the points ledger holds one review credit or debit per
+            # answer, so a second settlement could not be paid exactly.
+            models.UniqueConstraint(fields=["task"], name="one_review_decision_per_task"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.action} by {self.reviewer_id}"

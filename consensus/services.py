@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from annotations.models import Annotation, ScoreState, Task, TaskState
-from workers.models import PointsReason
+from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
+from workers.models import PointsEntry, PointsReason
 from workers.services import Award, points_award
 
 from .aggregate import FUSERS, Fused, gold_grade
@@ -59,6 +59,22 @@ def _skills(task: Task, annotations: list[Annotation]) -> dict[int, WorkerSkill]
 def _observe(skill: WorkerSkill, grade: float, weight: float) -> None:
     updated = BetaSkill(skill.alpha, skill.beta).observe(grade, weight)
     skill.alpha, skill.beta = updated.alpha, updated.beta
+
+
+def _count_agreement(skill: WorkerSkill, agreement: float, sign: int = 1) -> None:
+    """Add (sign 1) or take back (sign -1) one agreement observation."""
+    weight = sign * AGREEMENT_WEIGHT
+    skill.alpha += weight * agreement
+    skill.beta += weight * (1.0 - agreement)
+    skill.agreed += sign * int(agreement >= AGREEMENT_PASS)
+    skill.disagreed += sign * int(agreement < AGREEMENT_PASS)
+
+
+def answer_points(*, task: Task, agreement: float) -> int:
+    """What an answer earns on a decided task: points scale with its agreement, above the pass."""
+    if agreement < AGREEMENT_PASS:
+        return 0
+    return round(task.project.points_per_task * agreement)
 
 
 def _gold_pay_time() -> datetime:
@@ -108,8 +124,45 @@ def _apply_accept(task: Task, annotations: list[Annotation], fused: Fused) -> No
             annotation.agreement = agreement
             annotation.save(update_fields=["agreement"])
         if agreement >= AGREEMENT_PASS:
-            points = round(task.project.points_per_task * agreement)
+            points = answer_points(task=task, agreement=agreement)
             awards.append(Award(annotation.worker_id, annotation.pk, PointsReason.ACCEPTED, points))
+    points_award(awards=awards)
+
+
+def agreement_regrade(
+    *, task: Task, annotations: list[Annotation], agreements: list[float]
+) -> None:
+    """Grade each answer's agreement against a settled label (an admin's review), moving the
+    worker's skill by the change only: an answer graded before has that observation taken back
+    and the new one added, so skill counts each answer once. Caller holds the task row lock."""
+    skills = _skills(task, annotations)
+    for annotation, agreement in zip(annotations, agreements, strict=True):
+        skill = skills[annotation.worker_id]
+        if annotation.agreement is not None:
+            _count_agreement(skill, annotation.agreement, sign=-1)
+        _count_agreement(skill, agreement)
+        skill.save()
+        annotation.agreement = agreement
+        annotation.save(update_fields=["agreement"])
+
+
+def points_settle(*, task: Task, annotations: list[Annotation], agreements: list[float]) -> None:
+    """Pay each answer what it earns against a settled label, as the difference from what it
+    earned so far (consensus award and earlier adjustments): one REVIEW_CREDIT or REVIEW_DEBIT
+    row. The ledger's (annotation, reason) constraint makes a repeat pay nothing."""
+    earned = dict(
+        PointsEntry.objects.filter(annotation__in=annotations)
+        .exclude(reason=PointsReason.GOLD_CORRECT)
+        .values("annotation_id")
+        .annotate(total=Sum("points"))
+        .values_list("annotation_id", "total")
+    )
+    awards = []
+    for annotation, agreement in zip(annotations, agreements, strict=True):
+        change = answer_points(task=task, agreement=agreement) - earned.get(annotation.pk, 0)
+        if change:
+            reason = PointsReason.REVIEW_CREDIT if change > 0 else PointsReason.REVIEW_DEBIT
+            awards.append(Award(annotation.worker_id, annotation.pk, reason, change))
     points_award(awards=awards)
 
 
@@ -140,6 +193,14 @@ def _fuse(task: Task, annotations: list[Annotation]) -> Fused:
     )
 
 
+def counted_annotations(*, task: Task) -> list[Annotation]:
+    """The task's answers that count, oldest first: a worker blocked from the project has
+    their answers left out of its consensus."""
+    blocked = ProjectBlock.objects.filter(project_id=task.project_id).values("worker_id")
+    answers = task.annotations.exclude(worker_id__in=blocked)
+    return list(answers.order_by("created_at", "id"))
+
+
 @transaction.atomic
 def consensus_score(*, task_id: object) -> Decision | None:
     """Score ``task_id`` with all its submitted answers and act on the decision.
@@ -152,7 +213,7 @@ def consensus_score(*, task_id: object) -> Decision | None:
         .select_related("project")
         .get(pk=task_id)
     )
-    annotations = list(task.annotations.order_by("created_at", "id"))
+    annotations = counted_annotations(task=task)
     decision = None
     if task.is_gold:
         _grade_gold(task, annotations)

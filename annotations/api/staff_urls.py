@@ -1,3 +1,17 @@
 """Staff-only API under /api/v1/staff/: dashboards' figures, the review queue, worker blocks."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import staff
+
+urlpatterns = [
+    path("projects/<uuid:project_id>/dashboard/", staff.dashboard, name="staff-dashboard"),
+    path("projects/<uuid:project_id>/review/", staff.queue, name="staff-review-queue"),
+    path("projects/<uuid:project_id>/workers/", staff.workers, name="staff-workers"),
+    path(
+        "projects/<uuid:project_id>/workers/<int:worker_id>/block/",
+        staff.block,
+        name="staff-worker-block",
+    ),
+    path("tasks/<uuid:task_id>/review/", staff.review, name="staff-task-review"),
+]

@@ -1,0 +1,366 @@
+"""Selectors for the staff dashboards: a project's figures, computed by aggregate queries.
+
+Every figure is one GROUP BY (or one aggregate) in the database, whatever the project's size, so
+the dashboard of a project with 100,000 tasks costs a handful of queries, never one per row.
+Progress over time is read from when each task reached its current state (``decided_at``, or
+the consensus's last rewrite for tasks in review): a task that went to review and was later
+accepted counts as accepted from the moment it was accepted.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Aggregate, Avg, Case, Count, F, FloatField, Min, Q, Sum, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce, Floor, Least, Trunc
+from django.utils import timezone
+
+from annotations.models import Annotation, Project, ProjectBlock, Task, TaskState
+from workers.models import PointsEntry
+
+from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
+from .models import WorkerSkill
+from .services import counted_annotations
+
+User = get_user_model()
+
+CONFIDENCE_BINS = 10
+ANSWER_WINDOW_HOURS = 48
+STATES = [TaskState.OPEN, TaskState.ACCEPTED, TaskState.REVIEW, TaskState.REJECTED]
+
+
+def _tasks(project: Project):
+    return Task.objects.filter(project=project, is_gold=False)
+
+
+def _answers(project: Project):
+    return Annotation.objects.filter(task__project=project)
+
+
+def _bucket_kind(start: datetime | None, end: datetime) -> str:
+    span = end - (start or end)
+    if span <= timedelta(hours=48):
+        return "hour"
+    return "day" if span <= timedelta(days=120) else "week"
+
+
+def progress_over_time(*, project: Project) -> dict:
+    """Cumulative tasks by state at the end of each hour (or day, or week, for long projects)."""
+    now = timezone.now()
+    start = _tasks(project).aggregate(first=Min("created_at"))["first"]
+    kind = _bucket_kind(start, now)
+    created = dict(
+        _tasks(project)
+        .annotate(at=Trunc("created_at", kind))
+        .values("at")
+        .annotate(n=Count("id"))
+        .values_list("at", "n")
+    )
+    settled_at = Coalesce("decided_at", "consensus__updated_at", "created_at")
+    settled = (
+        _tasks(project)
+        .exclude(state=TaskState.OPEN)
+        .annotate(at=Trunc(settled_at, kind))
+        .values("at", "state")
+        .annotate(n=Count("id"))
+        .values_list("at", "state", "n")
+    )
+    return {"bucket": kind, "points": _cumulate(created, list(settled))}
+
+
+def _cumulate(created: dict, settled: list[tuple]) -> list[dict]:
+    times = sorted(set(created) | {at for at, _, _ in settled})
+    by_time: dict = {}
+    for at, state, n in settled:
+        by_time.setdefault(at, {})[state] = n
+    totals = dict.fromkeys(["total", *STATES[1:]], 0)
+    points = []
+    for at in times:
+        totals["total"] += created.get(at, 0)
+        for state, n in by_time.get(at, {}).items():
+            totals[state] += n
+        closed = sum(totals[s] for s in STATES[1:])
+        row = {"at": at.isoformat(), TaskState.OPEN: totals["total"] - closed}
+        points.append(row | {s: totals[s] for s in STATES[1:]})
+    return points
+
+
+def answers_per_hour(*, project: Project, hours: int = ANSWER_WINDOW_HOURS) -> list[dict]:
+    """Answers submitted in each of the last ``hours`` hours (empty hours included)."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    since = now - timedelta(hours=hours - 1)
+    counts = dict(
+        _answers(project)
+        .filter(created_at__gte=since)
+        .annotate(at=Trunc("created_at", "hour"))
+        .values("at")
+        .annotate(n=Count("id"))
+        .values_list("at", "n")
+    )
+    hours_list = [since + timedelta(hours=i) for i in range(hours)]
+    return [{"at": at.isoformat(), "answers": counts.get(at, 0)} for at in hours_list]
+
+
+def confidence_histogram(*, project: Project) -> list[dict]:
+    """How many tasks have a consensus confidence in each tenth of [0, 1]."""
+    index = Least(Floor(F("consensus__confidence") * CONFIDENCE_BINS), CONFIDENCE_BINS - 1)
+    counts = dict(
+        _tasks(project)
+        .filter(consensus__isnull=False)
+        .annotate(bin=Cast(index, FloatField()))
+        .values("bin")
+        .annotate(n=Count("id"))
+        .values_list("bin", "n")
+    )
+    width = 1 / CONFIDENCE_BINS
+    return [
+        {"low": round(i * width, 2), "high": round((i + 1) * width, 2), "tasks": counts.get(i, 0)}
+        for i in range(CONFIDENCE_BINS)
+    ]
+
+
+def label_agreement(*, project: Project) -> dict:
+    """Which labels are confused with which: for accepted tasks, the accepted class (rows)
+    against each worker's answer (columns). For boxes and polygons, the mean agreement (F1)
+    of the answers on tasks accepted with each label in their first shape."""
+    accepted = _answers(project).filter(task__state=TaskState.ACCEPTED, task__is_gold=False)
+    if project.kind in ("classification", "moderation"):
+        key = "label" if project.kind == "classification" else "verdict"
+        labels = project.label_names if key == "label" else ["safe", "unsafe"]
+        cells = (
+            accepted.values(
+                truth=KeyTextTransform(key, "task__accepted_label"),
+                answer=KeyTextTransform(key, "payload"),
+            )
+            .annotate(n=Count("id"))
+            .values_list("truth", "answer", "n")
+        )
+        matrix = {t: dict.fromkeys(labels, 0) for t in labels}
+        for truth, answer, n in cells:
+            if truth in matrix and answer in matrix[truth]:
+                matrix[truth][answer] = n
+        return {"kind": "matrix", "labels": labels, "rows": matrix}
+    shapes = "boxes" if project.kind == "bbox" else "polygons"
+    rows = (
+        accepted.values(label=_first_shape_label(shapes))
+        .annotate(answers=Count("id"), agreement=Avg("agreement"))
+        .values_list("label", "answers", "agreement")
+    )
+    by_label = {label: {"answers": n, "agreement": mean} for label, n, mean in rows if label}
+    return {"kind": "by_label", "labels": project.label_names, "rows": by_label}
+
+
+def _first_shape_label(shapes: str) -> KeyTextTransform:
+    first = KeyTransform("0", KeyTransform(shapes, "task__accepted_label"))
+    return KeyTextTransform("label", first)
+
+
+def gold_accuracy(*, project: Project) -> dict:
+    """How the crowd does on gold tasks: graded answers, mean grade, share passing."""
+    graded = Annotation.objects.filter(
+        task__project=project, task__is_gold=True, gold_grade__isnull=False
+    )
+    figures = graded.aggregate(
+        answers=Count("id"),
+        mean=Avg("gold_grade"),
+        passed=Count("id", filter=Q(gold_grade__gte=0.5)),
+    )
+    figures["share_passed"] = figures["passed"] / figures["answers"] if figures["answers"] else None
+    return figures
+
+
+def points_cost(*, project: Project) -> dict:
+    """Points paid for the project's answers, and per accepted label."""
+    paid = (
+        PointsEntry.objects.filter(annotation__task__project=project).aggregate(
+            total=Sum("points")
+        )["total"]
+        or 0
+    )
+    accepted = _tasks(project).filter(state=TaskState.ACCEPTED).count()
+    return {
+        "points": paid,
+        "accepted": accepted,
+        "per_label": paid / accepted if accepted else None,
+    }
+
+
+def state_counts(*, project: Project) -> dict:
+    counts = dict(_tasks(project).values("state").annotate(n=Count("id")).values_list("state", "n"))
+    return {state: counts.get(state, 0) for state in STATES}
+
+
+def dashboard_figures(*, project: Project) -> dict:
+    """Every figure of the project dashboard, as plain JSON-ready data."""
+    return {
+        "project": {"id": str(project.pk), "name": project.name, "kind": project.kind},
+        "generated_at": timezone.now().isoformat(),
+        "states": state_counts(project=project),
+        "progress": progress_over_time(project=project),
+        "answers_per_hour": answers_per_hour(project=project),
+        "confidence": confidence_histogram(project=project),
+        "agreement": label_agreement(project=project),
+        "gold": gold_accuracy(project=project),
+        "cost": points_cost(project=project),
+    }
+
+
+# --- review queue -----------------------------------------------------------------------------
+
+
+def review_queue(*, project: Project, limit: int = 50) -> list[Task]:
+    """Tasks the crowd could not settle, worst first: those sent to review, then open tasks
+    whose consensus is below the acceptance threshold, each by rising confidence."""
+    unsettled = Q(state=TaskState.REVIEW) | Q(
+        state=TaskState.OPEN, consensus__confidence__lt=project.acceptance_threshold
+    )
+    in_review = Case(When(state=TaskState.REVIEW, then=0), default=1)
+    return list(
+        _tasks(project)
+        .filter(unsettled)
+        .select_related("consensus")
+        .order_by(in_review, "consensus__confidence", "created_at")[:limit]
+    )
+
+
+def review_item(*, task_id: object) -> dict | None:
+    """One task with its fused result and each counted answer beside its worker's skill."""
+    task = (
+        Task.objects.filter(pk=task_id, is_gold=False)
+        .select_related("project", "consensus")
+        .first()
+    )
+    if task is None:
+        return None
+    answers = counted_annotations(task=task)
+    skills = {
+        s.worker_id: s
+        for s in WorkerSkill.objects.filter(
+            project_id=task.project_id, worker_id__in=[a.worker_id for a in answers]
+        )
+    }
+    names = dict(
+        User.objects.filter(pk__in=[a.worker_id for a in answers]).values_list("pk", "username")
+    )
+    consensus = getattr(task, "consensus", None)
+    return {
+        "task": task,
+        "consensus": consensus,
+        "version": consensus.version if consensus else 0,
+        "decision": task.review_decisions.select_related("reviewer").first(),
+        "answers": [
+            {
+                "annotation": a,
+                "worker": names[a.worker_id],
+                "skill": _skill_figures(skills.get(a.worker_id)),
+            }
+            for a in answers
+        ],
+    }
+
+
+def _skill_figures(skill: WorkerSkill | None) -> dict:
+    """Posterior mean accuracy and a 90 % interval (normal approximation of the Beta)."""
+    alpha, beta = (skill.alpha, skill.beta) if skill else (PRIOR_ALPHA, PRIOR_BETA)
+    n = alpha + beta
+    mean = alpha / n
+    sd = math.sqrt(alpha * beta / (n * n * (n + 1)))
+    low, high = max(0.0, mean - 1.645 * sd), min(1.0, mean + 1.645 * sd)
+    return {
+        "mean": mean,
+        "sd": sd,
+        "low": low,
+        "high": high,
+        "span": high - low,
+        "alpha": alpha,
+        "beta": beta,
+    }
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+LOW_AGREEMENT = 0.5  # share of graded answers agreeing with the consensus
+FAST_MEDIAN_MS = 1500  # no one reads an image and answers in under this, time after time
+MIN_ANSWERS_TO_FLAG = 5
+
+
+class Median(Aggregate):
+    """PostgreSQL's ordered-set median."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def workers_table(*, project: Project) -> list[dict]:
+    """Every worker who answered in the project: skill with its uncertainty, gold accuracy,
+    answers, agreement, median time per answer, points, block state and spammer flags;
+    least trustworthy first."""
+    answers = _answers(project).filter(task__is_gold=False)
+    per_worker = answers.values("worker_id").annotate(
+        answers=Count("id"),
+        graded=Count("agreement"),
+        agreed=Count("id", filter=Q(agreement__gte=LOW_AGREEMENT)),
+        mean_agreement=Avg("agreement"),
+        **_median_duration(),
+    )
+    rows = {r["worker_id"]: r for r in per_worker}
+    skills = {s.worker_id: s for s in WorkerSkill.objects.filter(project=project)}
+    points = dict(
+        PointsEntry.objects.filter(annotation__task__project=project)
+        .values("worker_id")
+        .annotate(total=Sum("points"))
+        .values_list("worker_id", "total")
+    )
+    blocked = set(ProjectBlock.objects.filter(project=project).values_list("worker_id", flat=True))
+    ids = set(rows) | set(skills)
+    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "username"))
+    table = [
+        _worker_row(
+            pk, names[pk], rows.get(pk, {}), skills.get(pk), points.get(pk, 0), pk in blocked
+        )
+        for pk in ids
+    ]
+    return sorted(table, key=lambda r: (not r["flags"], r["skill"]["mean"]))
+
+
+def _median_duration() -> dict:
+    if connection.vendor == "postgresql":
+        return {"median_ms": Median("duration_ms")}
+    return {"median_ms": Avg("duration_ms")}  # other databases: the mean stands in
+
+
+def _worker_row(
+    pk: int, name: str, row: dict, skill: WorkerSkill | None, points: int, blocked: bool
+) -> dict:
+    graded = row.get("graded", 0)
+    agreement_rate = row.get("agreed", 0) / graded if graded else None
+    gold = (skill.gold_correct / skill.gold_total) if skill and skill.gold_total else None
+    flags = []
+    if graded >= MIN_ANSWERS_TO_FLAG and agreement_rate < LOW_AGREEMENT:
+        flags.append("low agreement")
+    median = row.get("median_ms")
+    if (
+        row.get("answers", 0) >= MIN_ANSWERS_TO_FLAG
+        and median is not None
+        and median < FAST_MEDIAN_MS
+    ):
+        flags.append("implausibly fast")
+    return {
+        "worker": pk,
+        "username": name,
+        "skill": _skill_figures(skill),
+        "gold_accuracy": gold,
+        "gold_answers": skill.gold_total if skill else 0,
+        "answers": row.get("answers", 0),
+        "agreement_rate": agreement_rate,
+        "mean_agreement": row.get("mean_agreement"),
+        "median_ms": median,
+        "points": points,
+        "blocked": blocked,
+        "flags": flags,
+    }
