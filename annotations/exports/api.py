@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ..api.permissions import IsRequester
@@ -32,9 +33,18 @@ def _owned_project(request, project_id) -> Project:
     return get_object_or_404(Project.objects.filter(owner=request.user), pk=project_id)
 
 
+class ExportCreateThrottle(UserRateThrottle):
+    """Each export reads a whole project and writes a zip: cap how often one requester starts one."""
+
+    scope = "export"
+
+
 class ProjectExportsView(generics.GenericAPIView):
     permission_classes = [IsRequester]
     serializer_class = ExportSerializer
+
+    def get_throttles(self):
+        return [ExportCreateThrottle()] if self.request.method == "POST" else []
 
     def _project(self) -> Project:
         visible = projects_visible(user=self.request.user)

@@ -202,3 +202,22 @@ def test_reading_export_routes_changes_nothing(requester_client, ready_export):
     requester_client.get(f"/api/v1/projects/{ready_export.project_id}/exports/")
     download(requester_client, ready_export.pk)
     assert list(Export.objects.values()) == before
+
+
+def test_starting_exports_too_often_is_throttled_per_requester(
+    requester_client, other_requester_client, accepted_project, monkeypatch
+):
+    from django.core.cache import cache
+
+    from annotations.exports.api import ExportCreateThrottle
+
+    cache.clear()
+    # DRF reads the rates once, when the module is imported: set this class's rate directly.
+    monkeypatch.setattr(ExportCreateThrottle, "rate", "2/hour", raising=False)
+    project = accepted_project("bbox", images=2)
+    assert [start(requester_client, project).status_code for _ in range(3)] == [202, 202, 429]
+    body = start(requester_client, project).json()
+    assert body["error"]["code"] == "throttled"
+    # reading the list is not throttled, nor is another requester
+    assert requester_client.get(f"/api/v1/projects/{project.pk}/exports/").status_code == 200
+    assert start(other_requester_client, project).status_code == 404
