@@ -57,7 +57,7 @@ def _database() -> None:
     os.environ.update(
         DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}",
         DJANGO_SETTINGS_MODULE="sebenzai.settings",
-        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghij",
+        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         DEBUG="0",
         MEDIA_ROOT=str(ROOT / "var" / "bench-scoring-media"),
     )

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +45,33 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "key", ["x" * 60, "short-but-random-Q7#kd93", "django-insecure-" + "Q7#kd93nf0qpa9x2mvz8" * 3]
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = _run_settings({"SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_manage_py_says_a_configuration_mistake_in_one_line():
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "sebenzai.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == "error: SECRET_KEY must be set when DEBUG is off."
+
+
 def test_debug_is_off_unless_asked_for():
-    assert _run_settings({"SECRET_KEY": "x" * 60}).stdout.strip() == "False"
+    assert (
+        _run_settings({"SECRET_KEY": "Q7#kd93nf0qpa9x2mvz81lk4n6b0w" * 2}).stdout.strip() == "False"
+    )
 
 
 # Set by the test run itself (the browser tests need the last one), never by a deployment.
