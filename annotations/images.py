@@ -120,3 +120,30 @@ def _decode_and_reencode(data: bytes, image_format: str) -> tuple[bytes, tuple[i
     else:
         upright.save(out, "PNG")
     return out.getvalue(), upright.size
+
+
+# Sizes a scaled copy may have (its longest side, px). A request rounds up to the next one, so a
+# phone asking for 411 px and another asking for 412 px share one cached file.
+SCALED_SIZES = (160, 320, 480, 640, 800, 1024, 1280, 1600, 2048)
+SCALED_QUALITY = 80
+
+
+def scaled_size_for(requested: int) -> int:
+    """The smallest allowed size at least ``requested`` (the largest for bigger requests)."""
+    return next((size for size in SCALED_SIZES if size >= requested), SCALED_SIZES[-1])
+
+
+def scaled_name(*, sha256: str, size: int) -> str:
+    return f"scaled/{sha256[:2]}/{sha256}-{size}.webp"
+
+
+def image_scale(content: bytes, *, size: int) -> bytes:
+    """A WebP copy whose longest side is ``size``; coordinates on it map back to the original
+    by the ratio of the sides, which the browser does by drawing it at the original size."""
+    with Image.open(io.BytesIO(content)) as image:
+        image.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
+        copy = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    copy.save(out, "WEBP", quality=SCALED_QUALITY, method=4)
+    return out.getvalue()

@@ -1,4 +1,5 @@
-"""Workers' pages: sign up/in/out, home, labelling, leaderboard, history, instructions."""
+"""Workers' pages: sign up, home, labelling, leaderboard, history, instructions.
+Sign in and out are Django's views under /accounts/."""
 
 from django.urls import path
 
@@ -6,4 +7,9 @@ from frontend import worker_views
 
 urlpatterns = [
     path("", worker_views.home, name="home"),
+    path("signup/", worker_views.signup, name="signup"),
+    path("label/", worker_views.label, name="label"),
+    path("leaderboard/", worker_views.leaderboard_page, name="leaderboard"),
+    path("history/", worker_views.history, name="history"),
+    path("projects/<uuid:project_id>/", worker_views.instructions, name="instructions"),
 ]

@@ -19,6 +19,7 @@ api_v1 = [
     path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
+    path("work/feedback/", worker.feedback, name="work-feedback"),
     path(
         "projects/<uuid:project_id>/exports/",
         exports.ProjectExportsView.as_view(),

@@ -3,7 +3,6 @@
 from django.contrib.auth import authenticate
 from django.core.validators import RegexValidator
 from django.db import IntegrityError
-from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -24,7 +23,8 @@ from sebenzai.common.parsers import JSONParser
 from sebenzai.common.serializers import StrictCharField, StrictSerializer
 
 from .models import Role
-from .services import points_total, user_create, user_role
+from .selectors import worker_summary
+from .services import user_create, user_role
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -102,14 +102,20 @@ def register(request):
 @extend_schema(responses={200: dict})
 @api_view(["GET"])
 def me(request):
+    """The caller's account and progress: what the labelling page's header shows."""
     user = request.user
-    answers = user.annotations.aggregate(n=Count("id"))["n"]
+    summary = worker_summary(user=user)
     return Response(
         {
             "username": user.username,
             "role": user_role(user=user),
             "is_staff": user.is_staff,
-            "points": points_total(user=user),
-            "answers": answers,
+            "points": summary.points,
+            "answers": summary.answers,
+            "answers_today": summary.answers_today,
+            "daily_target": summary.daily_target,
+            "streak": summary.streak,
+            "level": summary.level.number,
+            "next_level_at": summary.level.next_at,
         }
     )

@@ -1,16 +1,21 @@
-"""Worker endpoints: lease the next task, submit an answer, skip; and task images."""
+"""Worker endpoints: lease the next task, submit an answer, skip; task images, scaled on request;
+feedback on check tasks."""
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.response import Response
 
-from sebenzai.common.errors import NotFound
+from sebenzai.common.errors import DomainError, NotFound
 from sebenzai.common.parsers import JSONParser
+from workers.history import checks_feedback
 
-from ..images import CONTENT_TYPES
+from ..images import CONTENT_TYPES, image_scale, scaled_name, scaled_size_for
 from ..models import Assignment, Project, ProjectStatus, Task
 from ..selectors import task_image_readable
 from ..services.assignments import assignment_skip, task_lease_next
@@ -98,20 +103,78 @@ def skip(request, assignment_id):
     return Response({"assignment": str(assignment.pk), "state": assignment.state})
 
 
+IMAGE_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, max-age=86400",
+}
+
+
+def requested_size(request) -> int | None:
+    """The ``size`` query parameter: the longest side wanted, in px, or None for the original."""
+    raw = request.query_params.get("size")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 16 <= int(raw) <= 10_000:
+        raise DomainError(
+            code="invalid_size", field="size", message="Expected a whole number of px, 16 to 10000."
+        )
+    return scaled_size_for(int(raw))
+
+
+def scaled_image(task: Task, size: int) -> bytes:
+    """The cached scaled copy, made on first request. Named by content hash and size, so a copy
+    is valid for as long as the image exists, and two racing requests write the same bytes."""
+    name = scaled_name(sha256=task.sha256, size=size)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    with default_storage.open(task.image, "rb") as handle:
+        content = image_scale(handle.read(), size=size)
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # another request saved it first; keep theirs
+        default_storage.delete(saved)
+    return content
+
+
 @extend_schema(responses={(200, "image/*"): bytes})
 @api_view(["GET"])
 def task_image(request, task_id):
     """The image bytes, to the owner, staff and the worker holding a live lease. Served with the
-    type of the format we detected, never sniffed, and sandboxed should a browser open it."""
+    type of the format we detected, never sniffed, and sandboxed should a browser open it.
+    With ``?size=N`` a WebP copy whose longest side is about N px (never larger than the
+    original): coordinates stay in original pixels, as the page draws the copy at full size."""
+    size = requested_size(request)
     task = Task.objects.select_related("project").filter(pk=task_id).first()
     if task is None or not task_image_readable(task=task, user=request.user):
         raise NotFound()
-    handle = default_storage.open(task.image, "rb")
-    response = FileResponse(handle, content_type=CONTENT_TYPES[task.image_format])
-    response["Content-Disposition"] = (
-        f'inline; filename="{task.pk}.{task.image.rsplit(".", 1)[-1]}"'
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    extension = task.image.rsplit(".", 1)[-1]
+    if size is not None and size < max(task.width, task.height):
+        response = HttpResponse(scaled_image(task, size), content_type="image/webp")
+        extension = "webp"
+    else:
+        handle = default_storage.open(task.image, "rb")
+        response = FileResponse(handle, content_type=CONTENT_TYPES[task.image_format])
+    response["Content-Disposition"] = f'inline; filename="{task.pk}.{extension}"'
+    for header, value in IMAGE_HEADERS.items():
+        response[header] = value
     return response
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+@permission_classes([IsWorker])
+def feedback(request):
+    """Outcomes of the caller's check tasks revealed since ``?since=`` (ISO time), with what was
+    expected when the answer missed. Nothing shows before the longest gold-pay delay."""
+    raw = request.query_params.get("since")
+    try:
+        since = parse_datetime(raw) if raw else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        since = None
+    if raw and (since is None or since.tzinfo is None):
+        raise DomainError(
+            code="invalid_datetime", field="since", message="Expected an ISO time with a zone."
+        )
+    items = checks_feedback(user=request.user, since=since)
+    return Response({"items": items, "now": timezone.now().isoformat()})

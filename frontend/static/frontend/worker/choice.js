@@ -1,0 +1,104 @@
+// Classification (one button per label) and moderation (safe / unsafe, then categories).
+// Keys 1–9 press the buttons; the answer is sent with Enter or the Submit button.
+
+function button(panel, text, key, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "choice";
+  const kbd = document.createElement("kbd");
+  kbd.textContent = key;
+  b.append(kbd, document.createTextNode(" " + text)); // text nodes: labels are never markup
+  b.addEventListener("click", onClick);
+  panel.appendChild(b);
+  return b;
+}
+
+export class ClassTool {
+  constructor({ panel, labels }) {
+    Object.assign(this, { panel, labels });
+    this.choice = null;
+    panel.replaceChildren();
+    this.buttons = labels.map((l, i) => button(panel, l.name, i < 9 ? String(i + 1) : "", () => this.setLabel(i)));
+  }
+
+  setLabel(i) {
+    if (i >= this.labels.length) return;
+    this.choice = i;
+    this.buttons.forEach((b, j) => b.setAttribute("aria-pressed", String(i === j)));
+  }
+
+  key() {
+    return false;
+  }
+
+  undo() {
+    return false;
+  }
+
+  payload() {
+    if (this.choice === null) throw new Error("Pick a label (click it or press its number).");
+    return { label: this.labels[this.choice].name };
+  }
+
+  destroy() {
+    this.panel.replaceChildren();
+  }
+}
+
+export class ModerationTool {
+  constructor({ panel, labels }) {
+    Object.assign(this, { panel, labels });
+    this.verdict = null;
+    this.categories = new Set();
+    panel.replaceChildren();
+    this.verdicts = [
+      button(panel, "Safe", "1", () => this.setLabel(0)),
+      button(panel, "Unsafe", "2", () => this.setLabel(1)),
+    ];
+    this.verdicts.forEach((b, i) => b.classList.add(i ? "unsafe" : "safe"));
+    const hint = document.createElement("span");
+    hint.className = "hint";
+    hint.textContent = "If unsafe, what is in it:";
+    panel.appendChild(hint);
+    this.toggles = labels.map((l, i) => button(panel, l.name, i < 7 ? String(i + 3) : "", () => this.setLabel(i + 2)));
+    this.show();
+  }
+
+  // 0: safe; 1: unsafe; 2…: toggle a category (which makes the verdict unsafe).
+  setLabel(i) {
+    if (i === 0) {
+      this.verdict = "safe";
+      this.categories.clear();
+    } else if (i === 1) {
+      this.verdict = "unsafe";
+    } else if (i - 2 < this.labels.length) {
+      const name = this.labels[i - 2].name;
+      if (!this.categories.delete(name)) this.categories.add(name);
+      this.verdict = "unsafe";
+    }
+    this.show();
+  }
+
+  show() {
+    this.verdicts[0].setAttribute("aria-pressed", String(this.verdict === "safe"));
+    this.verdicts[1].setAttribute("aria-pressed", String(this.verdict === "unsafe"));
+    this.toggles.forEach((b, i) => b.setAttribute("aria-pressed", String(this.categories.has(this.labels[i].name))));
+  }
+
+  key() {
+    return false;
+  }
+
+  undo() {
+    return false;
+  }
+
+  payload() {
+    if (!this.verdict) throw new Error("Choose safe (1) or unsafe (2).");
+    return { verdict: this.verdict, categories: this.verdict === "unsafe" ? [...this.categories] : [] };
+  }
+
+  destroy() {
+    this.panel.replaceChildren();
+  }
+}

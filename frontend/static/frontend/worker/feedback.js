@@ -1,0 +1,32 @@
+// Feedback on check tasks (tasks with a known answer): shown only once the server reveals it,
+// a while after the answer, so a worker cannot tell a check task while doing it.
+
+const KEY = "sebenzai.feedbackSince";
+
+export async function showFeedback(api, toast) {
+  const since = localStorage.getItem(KEY);
+  let body;
+  try {
+    body = await api.get(`/api/v1/work/feedback/${since ? `?since=${encodeURIComponent(since)}` : ""}`);
+  } catch (err) {
+    return;
+  }
+  localStorage.setItem(KEY, body.now);
+  const items = body.items.slice(-3);
+  if (!items.length) return;
+  toast.replaceChildren(
+    ...items.map((item) => {
+      const line = document.createElement("p");
+      const when = new Date(item.answered_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      line.className = item.correct ? "correct" : "wrong";
+      line.textContent = item.correct
+        ? `Check task (${item.project}, ${when}): correct ✓`
+        : `Check task (${item.project}, ${when}): expected ${item.expected}`;
+      return line;
+    }),
+  );
+  toast.hidden = false;
+  setTimeout(() => {
+    toast.hidden = true;
+  }, 8000);
+}

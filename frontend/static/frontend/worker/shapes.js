@@ -1,0 +1,108 @@
+// What the box and polygon tools share: the label picker (keys 1–9), an undo stack of
+// snapshots, selection, and sizes that stay the same on screen at any zoom.
+
+import { svg } from "./stage.js";
+
+const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990"];
+const COARSE = window.matchMedia("(pointer: coarse)").matches;
+
+export function labelColour(labels, name) {
+  const index = labels.findIndex((l) => l.name === name);
+  return labels[index]?.color || PALETTE[Math.max(index, 0) % PALETTE.length];
+}
+
+export function labelButtons(panel, labels, onPick) {
+  panel.replaceChildren();
+  return labels.map((label, i) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice";
+    button.dataset.label = label.name;
+    const swatch = document.createElement("i");
+    swatch.className = "swatch";
+    swatch.dataset.colour = labelColour(labels, label.name);
+    const key = document.createElement("kbd");
+    key.textContent = i < 9 ? String(i + 1) : "";
+    button.append(swatch, key, document.createTextNode(" " + label.name));
+    button.addEventListener("click", () => onPick(i));
+    panel.appendChild(button);
+    return button;
+  });
+}
+
+// Swatch colours are set through the CSSOM, which a strict CSP allows (a style attribute it would not).
+export function paintSwatches(panel) {
+  for (const swatch of panel.querySelectorAll(".swatch")) swatch.style.background = swatch.dataset.colour;
+}
+
+export class ShapeTool {
+  constructor({ stage, panel, labels, onChange, say }) {
+    Object.assign(this, { stage, panel, labels, onChange, say });
+    this.current = 0;
+    this.selected = -1;
+    this.history = [];
+    this.group = svg("g", { class: "shapes" }, stage.layer);
+    this.buttons = labelButtons(panel, labels, (i) => this.setLabel(i));
+    paintSwatches(panel);
+    stage.tool = this;
+    stage.onView = () => this.render();
+    this.showCurrent();
+  }
+
+  get labelName() {
+    return this.labels[this.current].name;
+  }
+
+  showCurrent() {
+    this.buttons.forEach((b, i) => b.setAttribute("aria-pressed", String(i === this.current)));
+  }
+
+  // Screen-constant sizes: a handle is ~8 px wide with a mouse, ~14 px under a finger.
+  px(n) {
+    return n / this.stage.scale();
+  }
+
+  handleRadius() {
+    return this.px(COARSE ? 14 : 7);
+  }
+
+  clamp(p) {
+    return {
+      x: Math.min(Math.max(p.x, 0), this.stage.width),
+      y: Math.min(Math.max(p.y, 0), this.stage.height),
+    };
+  }
+
+  snapshot() {
+    this.history.push(JSON.stringify(this.state()));
+    if (this.history.length > 200) this.history.shift();
+  }
+
+  undo() {
+    const last = this.history.pop();
+    if (!last) return false;
+    this.restore(JSON.parse(last));
+    this.changed();
+    return true;
+  }
+
+  changed() {
+    this.render();
+    this.onChange();
+  }
+
+  destroy() {
+    this.group.remove();
+    this.panel.replaceChildren();
+    this.stage.tool = null;
+    this.stage.onView = () => {};
+  }
+
+  text(label, x, y, parent) {
+    const t = svg("text", { x, y, "font-size": this.px(13), class: "shape-label" }, parent);
+    t.textContent = label; // textContent: a label is shown as text, never parsed as markup
+    return t;
+  }
+}
+
+export const round2 = (n) => Math.round(n * 100) / 100;

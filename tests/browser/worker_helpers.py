@@ -1,0 +1,114 @@
+"""Helpers for the workers' browser tests: projects with real-sized images, sign-up through the
+form, waiting for a stored answer, and touch drags through the DevTools protocol."""
+
+from __future__ import annotations
+
+import time
+
+from annotations.models import Annotation, Project, ProjectStatus
+from annotations.services.intake import IncomingFile, tasks_create_from_files
+from annotations.services.projects import project_create
+from tests.conftest import PASSWORD, png_bytes
+
+LABELS = {
+    "classification": ["car", "taxi", "truck"],
+    "moderation": ["violence", "nudity"],
+    "bbox": ["car", "taxi"],
+    "polygon": ["road", "car"],
+}
+
+
+def project_with_images(owner, kind: str, *, images: int = 1, size=(640, 480), **fields) -> Project:
+    data = {
+        "name": f"{kind} street",
+        "kind": kind,
+        "labels": LABELS[kind],
+        "redundancy_min": 3,
+        "redundancy_max": 3,
+        "acceptance_threshold": 0.6,
+        "gold_ratio": 0.0,
+        "instructions": f"Label every {kind} you see.",
+        **fields,
+    }
+    project = project_create(owner=owner, data=data)
+    files = (
+        IncomingFile(f"images[{i}]", f"{kind}{i}.png", lambda i=i: png_bytes(*size, seed=1000 + i))
+        for i in range(images)
+    )
+    tasks_create_from_files(project=project, files=files)
+    project.status = ProjectStatus.ACTIVE
+    project.save(update_fields=["status"])
+    return project
+
+
+def sign_up(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/signup/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=password_again]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/signup/" not in url)
+
+
+def stored_answer(project: Project, timeout: float = 8.0) -> Annotation:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = Annotation.objects.filter(task__project=project).order_by("created_at").last()
+        if answer is not None:
+            return answer
+        time.sleep(0.05)
+    raise AssertionError(f"no answer stored for {project.name}")
+
+
+def open_label_page(page, project: Project) -> None:
+    page.goto(f"/label/?project={project.pk}")
+    page.wait_for_selector("#labeller[data-state=ready]")
+
+
+def image_to_screen(page, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) is on the screen, read from the SVG's own transform."""
+    return page.evaluate(
+        """([x, y]) => {
+            const svg = document.getElementById('stage');
+            const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());
+            return [p.x, p.y];
+        }""",
+        [x, y],
+    )
+
+
+def mouse_drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*image_to_screen(page, *start))
+    page.mouse.down()
+    page.mouse.move(*image_to_screen(page, *end), steps=6)
+    page.mouse.up()
+
+
+def mouse_click(page, point: tuple[float, float]) -> None:
+    page.mouse.click(*image_to_screen(page, *point))
+
+
+def touch_drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 6) -> None:
+    """A one-finger drag as real touch input (touchStart/Move/End), which chromium turns into
+    pointer events of type "touch", as on a phone."""
+    cdp = page.context.new_cdp_session(page)
+    (x0, y0), (x1, y1) = image_to_screen(page, *start), image_to_screen(page, *end)
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    )
+    for i in range(1, steps + 1):
+        x, y = x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def csp_violations(page) -> list[str]:
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda msg: found.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return found
