@@ -23,59 +23,86 @@ needs_services = pytest.mark.skipif(
 )
 
 
-def worker_env(queue: str) -> dict[str, str]:
+def worker_env(broker_url: str) -> dict[str, str]:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sebenzai.settings",
         "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": broker_url,
         "SECRET_KEY": "integration-" + "s" * 50,
         "DEBUG": "0",
         "MEDIA_ROOT": settings.MEDIA_ROOT,
     }
 
 
+def _conf_set(name: str, value: object) -> None:
+    """Set a Celery setting. The app reads Django settings under the CELERY_ namespace, where the
+    namespaced key wins: setting only ``conf.task_always_eager`` silently changes nothing."""
+    celery_app.conf[f"CELERY_{name.upper()}"] = celery_app.conf[name] = value
+
+
+def _use_broker(url: str) -> None:
+    """Point this process's Celery app at ``url``: new connection and producer pools, and a new
+    control mailbox (it caches its producer pool)."""
+    if celery_app.conf.broker_url == url:
+        return
+    _conf_set("broker_url", url)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.__dict__.pop("control", None)
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """Start ``celery worker`` on a queue of its own; route this process's tasks to it."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    celery_bin = str(Path(sys.executable).with_name("celery"))
-    process = subprocess.Popen(
-        [
-            celery_bin,
-            "-A",
-            "sebenzai",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-            "--pool=prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=worker_env(queue),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+def celery_worker_on(transactional_db):
+    """Start ``celery worker`` on a queue of its own on the given broker, and route this
+    process's tasks to it; returns the worker process."""
+    started = []
+    old = (
+        celery_app.conf.task_always_eager,
+        celery_app.conf.task_default_queue,
+        celery_app.conf.broker_url,
     )
-    old = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, queue
-    try:
+
+    def start(broker_url: str) -> subprocess.Popen:
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        celery_bin = str(Path(sys.executable).with_name("celery"))
+        command = [celery_bin, "-A", "sebenzai", "worker", "-Q", queue, "-c", "1",
+                   "--pool=prefork", "--without-gossip", "--without-mingle", "-l", "warning"]  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=worker_env(broker_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(process)
+        _use_broker(broker_url)
+        _conf_set("task_always_eager", False)
+        _conf_set("task_default_queue", queue)
         _wait_until_ready(queue)
-        yield process
+        return process
+
+    try:
+        yield start
     finally:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = old
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _conf_set("task_always_eager", old[0])
+        _conf_set("task_default_queue", old[1])
+        _use_broker(old[2])
+        for process in started:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
         connection.close()
+
+
+@pytest.fixture
+def celery_worker_process(celery_worker_on):
+    """A worker on the machine's Redis (REDIS_URL)."""
+    return celery_worker_on(settings.REDIS_URL)
 
 
 def _wait_until_ready(queue: str, timeout: float = 30.0) -> None:

@@ -1,0 +1,141 @@
+"""Faults on the real parts: a Celery worker child killed with SIGKILL mid-stream, and the broker
+stopped while answers arrive. After recovery every answer is scored exactly once and every
+worker's points equal the sum of their ledger rows (RELIABILITY P1–P8)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.db.models import Sum
+
+from annotations.models import Annotation, ScoreState, Task, TaskState
+from consensus.models import WorkerSkill
+from consensus.services import unscored_task_ids
+from sebenzai.celery import app as celery_app
+from tests.conftest import lease, submit
+from tests.integration.conftest import needs_services, wait_for
+from workers.models import PointsEntry
+from workers.services import points_total
+
+pytestmark = [pytest.mark.integration, needs_services]
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(line) for line in out.split()]
+
+
+def _answer_everything(project, clients) -> int:
+    """Each client answers every task it is served ("car", so every task is accepted)."""
+    sent = 0
+    for client in clients:
+        while (work := lease(client, project)) is not None:
+            assert submit(client, work["assignment"], {"label": "car"}).status_code == 201
+            sent += 1
+    return sent
+
+
+def _sweep() -> None:
+    """The database-side sweeper, as the beat job runs it, without its one-minute grace."""
+    for task_id in unscored_task_ids(older_than_seconds=0):
+        celery_app.tasks["consensus.score"].delay(task_id)
+
+
+def _all_scored(project) -> bool:
+    _sweep()
+    pending = Annotation.objects.filter(task__project=project, score_state=ScoreState.PENDING)
+    return not pending.exists()
+
+
+def _assert_scored_exactly_once(project, answers: int) -> None:
+    rows = Annotation.objects.filter(task__project=project)
+    assert rows.count() == answers
+    assert Counter(rows.values_list("score_state", flat=True)) == {ScoreState.SCORED: answers}
+    assert set(Task.objects.filter(project=project).values_list("state", flat=True)) == {
+        TaskState.ACCEPTED
+    }
+    # one award per answer, however many times its job ran
+    assert PointsEntry.objects.filter(annotation__task__project=project).count() == answers
+    for skill in WorkerSkill.objects.filter(project=project):
+        mine = rows.filter(worker_id=skill.worker_id).count()
+        assert skill.agreed + skill.disagreed == mine  # skill moved once per answer
+        ledger = PointsEntry.objects.filter(worker_id=skill.worker_id).aggregate(s=Sum("points"))
+        assert points_total(user=skill.worker) == ledger["s"]
+
+
+def test_a_worker_child_killed_again_and_again_loses_and_doubles_nothing(
+    celery_worker_process, make_project, worker_clients
+):
+    project = make_project(images=24)
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def killer() -> None:
+        while not stop.is_set() and len(killed) < 6:
+            time.sleep(0.4)
+            for child in _children(celery_worker_process.pid):
+                os.kill(child, signal.SIGKILL)  # the pool replaces it; the message is redelivered
+                killed.append(child)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    answers = _answer_everything(project, worker_clients[:3])
+    stop.set()
+    thread.join()
+
+    assert killed, "no worker child was killed: the test proved nothing"
+    assert wait_for(lambda: _all_scored(project), timeout=90, interval=1.0)
+    _assert_scored_exactly_once(project, answers)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis of this test's own, which it may stop and start without disturbing anyone."""
+    port = _free_port()
+    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return process
+            time.sleep(0.05)
+        raise RuntimeError("the private redis-server did not start")
+
+    state = {"process": start()}
+    yield port, state, start
+    state["process"].terminate()
+    state["process"].wait(timeout=10)
+
+
+def test_answers_sent_while_the_broker_is_down_are_scored_once_it_is_back(
+    private_redis, celery_worker_on, make_project, worker_clients
+):
+    port, state, start = private_redis
+    celery_worker_on(f"redis://127.0.0.1:{port}/0")
+    project = make_project(images=4)
+
+    state["process"].terminate()  # the broker goes away while answers arrive
+    state["process"].wait(timeout=10)
+    answers = _answer_everything(project, worker_clients[:3])
+    stranded = Annotation.objects.filter(task__project=project, score_state=ScoreState.PENDING)
+    assert stranded.count() == answers  # every answer kept, none scored yet
+
+    state["process"] = start()
+    assert wait_for(lambda: _all_scored(project), timeout=90, interval=1.0)
+    _assert_scored_exactly_once(project, answers)
