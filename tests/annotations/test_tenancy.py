@@ -105,6 +105,7 @@ WORKER_ROUTES = [
         lambda t: {"payload": {"label": "taxi"}},
     ),
     Route("work-skip", "post", "/api/v1/work/assignments/{assignment}/skip/"),
+    Route("work-feedback", "get", "/api/v1/work/feedback/"),
 ]
 ACCOUNT_ROUTES = [
     Route("me", "get", "/api/v1/me/"),
