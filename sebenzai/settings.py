@@ -161,6 +161,7 @@ REST_FRAMEWORK = {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "register": env_str("THROTTLE_REGISTER", "10/hour"),
         "export": env_str("THROTTLE_EXPORT", "60/hour"),
+        "upload": env_str("THROTTLE_UPLOAD", "120/hour"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -13,7 +13,12 @@ CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", str(BASE_DIR / "var" / "test-media"))
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "register": "1000/min", "export": "1000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": "1000/min",
+        "register": "1000/min",
+        "export": "1000/min",
+        "upload": "1000/min",
+    },
 }
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 STORAGES = {

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from sebenzai.common.errors import Conflict, DomainError
 from sebenzai.common.negotiation import StrictContentNegotiation
 from sebenzai.common.parsers import JSONParser
+from sebenzai.common.throttles import UploadThrottle
 
 from ..models import Project, TaskState
 from ..selectors import project_progress, projects_visible, task_results
@@ -52,7 +53,13 @@ class ProjectViewSet(
         )
 
     @extend_schema(request=UploadSerializer, responses={201: dict})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], url_path="tasks")
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser],
+        url_path="tasks",
+        throttle_classes=[UploadThrottle],
+    )
     def upload(self, request, pk=None):
         project = self.get_object()
         serializer = UploadSerializer(data=request.data)

@@ -8,8 +8,9 @@ from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
+
+from sebenzai.common.throttles import ExportCreateThrottle
 
 from ..api.permissions import IsRequester
 from ..models import Project
@@ -31,12 +32,6 @@ from .webhooks import webhook_delete, webhook_set
 
 def _owned_project(request, project_id) -> Project:
     return get_object_or_404(Project.objects.filter(owner=request.user), pk=project_id)
-
-
-class ExportCreateThrottle(UserRateThrottle):
-    """Each export reads a whole project and writes a zip: cap how often one requester starts one."""
-
-    scope = "export"
 
 
 class ProjectExportsView(generics.GenericAPIView):

@@ -1230,3 +1230,27 @@ def test_sign_up_and_log_in_also_take_a_form_as_the_readme_shows(client):
     assert signed_up.status_code == 201, signed_up.content
     assert logged_in.status_code == 200, logged_in.content
     assert logged_in.json()["token"] == signed_up.json()["token"]
+
+
+def test_uploading_too_often_is_throttled_per_requester(
+    requester_client, make_project, monkeypatch
+):
+    from django.core.cache import cache
+
+    from sebenzai.common.throttles import UploadThrottle
+
+    cache.clear()
+    monkeypatch.setattr(UploadThrottle, "rate", "2/hour", raising=False)
+    project = make_project(images=0)
+
+    def upload(client, seed):
+        image = io.BytesIO(png_bytes(seed=seed))
+        image.name = f"u{seed}.png"
+        return client.post(
+            f"/api/v1/projects/{project.pk}/tasks/", {"images": [image]}, format="multipart"
+        )
+
+    assert [upload(requester_client, s).status_code for s in (1, 2, 3)] == [201, 201, 429]
+    assert Task.objects.filter(project=project).count() == 2  # nothing from the refused one
+    assert upload(requester_client, 4).json()["error"]["code"] == "throttled"
+    assert requester_client.get(f"/api/v1/projects/{project.pk}/").status_code == 200

@@ -209,7 +209,7 @@ def test_starting_exports_too_often_is_throttled_per_requester(
 ):
     from django.core.cache import cache
 
-    from annotations.exports.api import ExportCreateThrottle
+    from sebenzai.common.throttles import ExportCreateThrottle
 
     cache.clear()
     # DRF reads the rates once, when the module is imported: set this class's rate directly.
