@@ -36,6 +36,7 @@ from .models import ConsensusResult, ReviewAction, ReviewDecision
 from .services import agreement_regrade, counted_annotations, points_settle
 from .tasks import consensus_score_task
 
+REVIEWED_METHOD = "review"  # ConsensusResult.method prefix of a task an admin settled
 REVIEWED_CONFIDENCE = 1.0  # an admin's settlement is taken as certain
 
 
@@ -124,7 +125,9 @@ def task_review_decide(
     )
     _apply(task, new_label)
     if result is not None:
-        ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1)
+        # The "review" method prefix tells batch re-scoring to leave the admin's label alone.
+        method = f"{REVIEWED_METHOD}_{action}"
+        ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1, method=method)
     decision.save()
     return decision
 

@@ -6,4 +6,11 @@ from frontend import staff_views
 
 urlpatterns = [
     path("", staff_views.index, name="staff-index"),
+    path("projects/<uuid:project_id>/", staff_views.dashboard, name="staff-dashboard"),
+    path(
+        "projects/<uuid:project_id>/live/", staff_views.dashboard_live, name="staff-dashboard-live"
+    ),
+    path("projects/<uuid:project_id>/review/", staff_views.queue, name="staff-queue"),
+    path("projects/<uuid:project_id>/workers/", staff_views.workers, name="staff-workers"),
+    path("review/<uuid:task_id>/", staff_views.review, name="staff-review"),
 ]

@@ -142,7 +142,9 @@ def test_accepting_the_fused_result_pays_the_majority(disputed, worker_clients, 
 
     assert Task.objects.get(pk=disputed.pk).accepted_label == {"label": "car"}
     assert [balance(c.user) for c in worker_clients[:3]] == [10, 10, 0]
-    assert version_of(disputed) == ReviewDecision.objects.get().version + 1
+    result = ConsensusResult.objects.get(task=disputed)
+    assert result.version == ReviewDecision.objects.get().version + 1
+    assert result.method == "review_accept_fused"  # batch re-scoring leaves it alone
 
 
 def test_rejecting_leaves_points_and_agreement_alone(accepted, worker_clients, make_user):

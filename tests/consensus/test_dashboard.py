@@ -1,0 +1,152 @@
+"""Dashboard figures from aggregate queries, and the staff pages that draw them."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.test import Client
+
+from annotations.models import Annotation, Task, TaskState
+from consensus.dashboard import (
+    confidence_histogram,
+    dashboard_figures,
+    label_agreement,
+    points_cost,
+    progress_over_time,
+    workers_table,
+)
+from tests.conftest import PASSWORD
+from tests.consensus.test_review import accepted_task, disputed_task
+from workers.models import PointsEntry, Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crowded(make_project, django_capture_on_commit_callbacks):
+    """A classification project answered by a simulated crowd of good, sloppy and spammy workers
+    (scoring runs once all have answered: the test's transaction holds the commit callbacks)."""
+    project = make_project(images=12, acceptance_threshold=0.9)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("simulate_crowd", str(project.pk), workers=8, seed=3, stdout=StringIO())
+    return project
+
+
+def test_figures_add_up_to_the_stored_rows(crowded):
+    figures = dashboard_figures(project=crowded)
+
+    tasks = Task.objects.filter(project=crowded, is_gold=False)
+    assert sum(figures["states"].values()) == tasks.count() == 12
+    assert figures["progress"]["points"][-1]["accepted"] == figures["states"]["accepted"]
+    assert (
+        sum(b["tasks"] for b in figures["confidence"])
+        == tasks.filter(consensus__isnull=False).count()
+    )
+    assert sum(h["answers"] for h in figures["answers_per_hour"]) == Annotation.objects.count()
+    paid = sum(PointsEntry.objects.values_list("points", flat=True))
+    assert figures["cost"]["points"] == paid
+    assert figures["cost"]["per_label"] == pytest.approx(paid / figures["states"]["accepted"])
+
+
+def test_the_confusion_matrix_counts_answers_against_accepted_labels(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    task = accepted_task(make_project, worker_clients, django_capture_on_commit_callbacks)
+
+    matrix = label_agreement(project=task.project)
+
+    assert matrix["kind"] == "matrix"
+    assert matrix["rows"]["car"] == {"car": 2, "taxi": 1, "truck": 0}
+    assert matrix["rows"]["taxi"] == {"car": 0, "taxi": 0, "truck": 0}
+
+
+def test_confidence_lands_in_its_tenth(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    task = disputed_task(make_project, worker_clients, django_capture_on_commit_callbacks)
+    confidence = task.consensus.confidence
+    bins = confidence_histogram(project=task.project)
+    index = min(int(confidence * 10), 9)
+    assert bins[index]["tasks"] == 1
+    assert sum(b["tasks"] for b in bins) == 1
+    assert progress_over_time(project=task.project)["points"][-1][TaskState.REVIEW] == 1
+    assert points_cost(project=task.project) == {"points": 0, "accepted": 0, "per_label": None}
+
+
+def test_workers_table_flags_a_worker_who_answers_implausibly_fast(crowded):
+    busiest = Annotation.objects.values("worker_id").annotate(n=Count("id")).order_by("-n")
+    fast = busiest[0]["worker_id"]
+    assert busiest[0]["n"] >= 5  # enough answers to judge
+    Annotation.objects.filter(worker_id=fast).update(duration_ms=400)
+
+    rows = {r["worker"]: r for r in workers_table(project=crowded)}
+
+    assert "implausibly fast" in rows[fast]["flags"]
+    assert rows[fast]["median_ms"] == 400
+    assert all(
+        0 <= r["skill"]["low"] <= r["skill"]["mean"] <= r["skill"]["high"] <= 1
+        for r in rows.values()
+    )
+    assert (
+        sum(r["answers"] for r in rows.values())
+        == Annotation.objects.filter(task__is_gold=False).count()
+    )
+
+
+def _browser(user) -> Client:
+    client = Client()
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_staff_pages_draw_charts_and_refresh_as_json(crowded, make_user):
+    client = _browser(make_user(staff=True))
+    page = client.get(f"/staff/projects/{crowded.pk}/")
+    assert page.status_code == 200
+    assert page.content.count(b'<svg class="chart') == 6
+    live = client.get(f"/staff/projects/{crowded.pk}/live/").json()
+    assert live["figures"]["states"]["accepted"] >= 1
+    assert live["html"].count('<svg class="chart') == 6
+    for url in [
+        "/staff/",
+        f"/staff/projects/{crowded.pk}/review/",
+        f"/staff/projects/{crowded.pk}/workers/",
+    ]:
+        assert client.get(url).status_code == 200, url
+    task = Task.objects.filter(project=crowded, is_gold=False).first()
+    assert client.get(f"/staff/review/{task.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.WORKER, Role.REQUESTER])
+def test_staff_pages_are_not_found_for_workers_and_requesters(crowded, make_user, role):
+    client = _browser(make_user(role))
+    task = Task.objects.filter(project=crowded).first()
+    urls = [
+        "/staff/",
+        f"/staff/projects/{crowded.pk}/",
+        f"/staff/projects/{crowded.pk}/live/",
+        f"/staff/projects/{crowded.pk}/review/",
+        f"/staff/projects/{crowded.pk}/workers/",
+        f"/staff/review/{task.pk}/",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(crowded):
+    response = Client().get(f"/staff/projects/{crowded.pk}/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_the_django_admin_lists_review_decisions_and_results_read_only(crowded, django_user_model):
+    django_user_model.objects.create_superuser("root", "", PASSWORD)
+    client = Client()
+    client.login(username="root", password=PASSWORD)
+    for model in ["reviewdecision", "consensusresult", "workerskill"]:
+        assert client.get(f"/admin/consensus/{model}/").status_code == 200, model
+    assert client.get("/admin/consensus/reviewdecision/add/").status_code == 403
+    assert (
+        client.get("/admin/consensus/consensusresult/?q=car&task__state=review").status_code == 200
+    )
