@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from annotations.api import requester, worker
 from annotations.exports import api as exports
+from sebenzai.common.auth_views import ThrottledLoginView
 from sebenzai.common.errors import json_error_view
 from workers import api as accounts
 
@@ -52,6 +53,7 @@ urlpatterns = [
     # the split view serves Swagger UI's start-up script as a file: no inline script, so the CSP holds
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include("rest_framework.urls")),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("frontend.urls")),
 ]

@@ -12,9 +12,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_broker_visibility_timeout_exceeds_every_time_limit_and_backoff():
+    from sebenzai.celery import app
+
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > settings.CELERY_TASK_TIME_LIMIT
-    assert visibility > 300  # consensus.score's retry_backoff_max
+    for task in app.tasks.values():
+        assert visibility > (getattr(task, "time_limit", None) or 0), task.name
+        assert visibility > (getattr(task, "retry_backoff_max", None) or 0), task.name
+        assert visibility > (getattr(task, "default_retry_delay", None) or 0), task.name
+    beat_periods = [entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert all(period >= 60 for period in beat_periods)  # no job enqueued faster than it runs
+
+
+def test_a_job_lost_with_its_worker_is_redelivered():
+    """acks_late plus reject-on-worker-lost: a job whose worker process dies goes back on the
+    queue instead of being acknowledged and lost (RELIABILITY P1)."""
+    from sebenzai.celery import app
+
+    assert settings.CELERY_TASK_ACKS_LATE
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    for name in ("consensus.score", "consensus.rescore_project", "exports.build"):
+        if name in app.tasks:
+            assert app.tasks[name].acks_late, name
+    assert app.tasks["consensus.score"].acks_late
 
 
 def test_nothing_is_ever_pickled_on_the_wire():
