@@ -129,7 +129,11 @@ def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) 
         )
     limits = settings.SEBENZAI
     report, rows, seen = IntakeReport(), [], set(project.tasks.values_list("sha256", flat=True))
+    room = limits["PROJECT_MAX_TASKS"] - len(seen)
     for incoming in files:
+        if len(rows) >= room:
+            report.errors.append(_quota_error(incoming, limits["PROJECT_MAX_TASKS"]))
+            continue
         try:
             image = image_check(
                 incoming.read(),
@@ -155,6 +159,15 @@ def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) 
         Task.objects.bulk_create(rows, batch_size=500)
     report.created = [str(row.id) for row in rows]
     return report
+
+
+def _quota_error(incoming: IncomingFile, quota: int) -> dict:
+    return {
+        "field": incoming.field,
+        "file": original_name_clean(incoming.name),
+        "code": "quota_exceeded",
+        "message": f"The project holds its limit of {quota:,} images; this one was not stored.",
+    }
 
 
 def _task_row(project: Project, image: CheckedImage, name: str, path: str) -> Task:

@@ -1254,3 +1254,23 @@ def test_uploading_too_often_is_throttled_per_requester(
     assert Task.objects.filter(project=project).count() == 2  # nothing from the refused one
     assert upload(requester_client, 4).json()["error"]["code"] == "throttled"
     assert requester_client.get(f"/api/v1/projects/{project.pk}/").status_code == 200
+
+
+def test_images_past_the_project_quota_are_refused_and_nothing_else_is_lost(
+    requester_client, make_project, settings
+):
+    settings.SEBENZAI = {**settings.SEBENZAI, "PROJECT_MAX_TASKS": 3}
+    project = make_project(images=2)
+    files = []
+    for seed in (101, 102, 103):
+        image = io.BytesIO(png_bytes(seed=seed))
+        image.name = f"q{seed}.png"
+        files.append(image)
+    response = requester_client.post(
+        f"/api/v1/projects/{project.pk}/tasks/", {"images": files}, format="multipart"
+    )
+    body = response.json()
+    assert len(body["tasks"]) == 1
+    assert [e["code"] for e in body["errors"]] == ["quota_exceeded", "quota_exceeded"]
+    assert body["errors"][0]["file"] == "q102.png"
+    assert Task.objects.filter(project=project).count() == 3
