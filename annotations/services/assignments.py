@@ -78,6 +78,16 @@ def task_lease_next(
     Gold tasks are mixed in at the project's ``gold_ratio``. Returns None when there is
     nothing to do.
     """
+    with transaction.atomic():
+        # One worker's concurrent requests (a double tap, two tabs) queue on their own user row,
+        # so the second finds the lease the first made instead of taking a second task.
+        type(worker).objects.select_for_update().filter(pk=worker.pk).first()
+        return _lease_for(worker, project, rng)
+
+
+def _lease_for(
+    worker: AbstractBaseUser, project: Project | None, rng: random.Random | None
+) -> Assignment | None:
     existing = _live_lease(worker, project)
     if existing is not None:
         return existing

@@ -68,3 +68,52 @@ def test_30_workers_asking_three_times_at_once_fill_exactly_the_open_slots(make_
     assert Assignment.objects.count() == 60
     assert max(per_task.values()) == 3
     assert len(set(Assignment.objects.values_list("task_id", "worker_id"))) == 60
+
+
+def test_one_worker_asking_eight_times_at_once_holds_one_lease(make_project, make_user):
+    project = make_project(images=20, redundancy_min=3)
+    worker = make_user()
+
+    errors = _ask_in_parallel([(worker, project)] * 8)
+
+    # Each call may lease or find the live lease; none may leave two tasks held by one worker.
+    assert all(type(e).__name__ in ("Conflict", "IntegrityError") for e in errors), errors
+    leased = Assignment.objects.filter(worker=worker, state=AssignmentState.LEASED)
+    assert leased.count() == 1
+
+
+def test_the_same_answer_submitted_twice_at_once_is_stored_once(make_project, make_user):
+    from annotations.models import Annotation, Task
+    from annotations.services.submissions import annotation_submit
+
+    project = make_project(images=1, redundancy_min=3)
+    worker = make_user()
+    assignment = task_lease_next(worker=worker, project=project)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def send():
+        try:
+            barrier.wait()
+            annotation_submit(
+                assignment_id=assignment.pk,
+                worker=worker,
+                payload={"label": "car"},
+                duration_ms=900,
+            )
+            outcomes.append("stored")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("stored") == 1
+    assert set(outcomes) - {"stored"} <= {"Conflict"}
+    assert Annotation.objects.filter(assignment=assignment).count() == 1
+    assert Task.objects.get(project=project).answers_count == 1
