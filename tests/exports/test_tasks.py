@@ -88,3 +88,46 @@ def test_the_sweeper_requeues_lost_builds_fails_hopeless_ones_and_clears_dead_wo
     assert hopeless.error_code == "export_failed"
     assert not dead.exists()
     assert services.LOST_AFTER < STALE_AFTER
+
+
+@pytest.mark.skipif(not settings.USING_POSTGRES, reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_same_export_asked_for_four_times_at_once_is_built_once(
+    accepted_project, requester, monkeypatch
+):
+    import threading
+
+    from django.db import connection
+
+    from annotations.exports.options import export_options_build
+    from annotations.exports.services import export_request
+
+    project = accepted_project("bbox", images=3)
+    builds = []
+    # the build job is held back, so all four requests arrive while the first is still pending
+    monkeypatch.setattr(services, "_enqueue_build", builds.append)
+    options = export_options_build(kind="bbox", fmt="coco", split=None, min_confidence=None)
+    barrier, results = threading.Barrier(4), []
+
+    def ask():
+        try:
+            barrier.wait()
+            results.append(
+                export_request(project=project, user=requester, options=options, url_for=str)
+            )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(isinstance(r, tuple) for r in results), results
+    assert len({export.pk for export, _ in results}) == 1
+    assert [created for _, created in results].count(True) == 1
+    assert Export.objects.filter(project=project).count() == 1
+    assert len(builds) == 1
