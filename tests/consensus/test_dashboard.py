@@ -9,11 +9,14 @@ from django.test import Client
 
 from annotations.models import Annotation, Task, TaskState
 from consensus.dashboard import (
+    answers_per_hour,
     confidence_histogram,
     dashboard_figures,
+    gold_accuracy,
     label_agreement,
     points_cost,
     progress_over_time,
+    state_counts,
     workers_table,
 )
 from tests.conftest import PASSWORD
@@ -150,3 +153,16 @@ def test_the_django_admin_lists_review_decisions_and_results_read_only(crowded, 
     assert (
         client.get("/admin/consensus/consensusresult/?q=car&task__state=review").status_code == 200
     )
+
+
+def test_the_one_scan_figures_equal_the_figure_by_figure_queries(crowded):
+    # given a project with answers, results and points; when both ways compute the dashboard
+    figures = dashboard_figures(project=crowded)
+    # then they agree on every figure
+    assert figures["states"] == state_counts(project=crowded)
+    assert figures["progress"] == progress_over_time(project=crowded)
+    assert figures["confidence"] == confidence_histogram(project=crowded)
+    assert figures["answers_per_hour"] == answers_per_hour(project=crowded)
+    assert figures["agreement"] == label_agreement(project=crowded)
+    assert figures["gold"] == gold_accuracy(project=crowded)
+    assert figures["cost"] == points_cost(project=crowded)
