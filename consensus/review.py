@@ -194,10 +194,13 @@ def _answers_uncount(project: Project, worker: AbstractBaseUser) -> list[str]:
             task__project=project, task__is_gold=False, task__state__in=undecided, worker=worker
         ).values_list("task_id", flat=True)
     )
-    tasks = Task.objects.select_for_update().filter(pk__in=task_ids).order_by("pk")
-    for task in tasks:
+    # Re-checked under the lock: a task decided meanwhile keeps its answers and state.
+    tasks = Task.objects.select_for_update().filter(pk__in=task_ids, state__in=undecided)
+    reopened = []
+    for task in tasks.order_by("pk"):
+        reopened.append(task.pk)
         task.answers_count -= 1
         task.slots_taken -= 1
         task.state = TaskState.OPEN
         task.save(update_fields=["answers_count", "slots_taken", "state"])
-    return [str(pk) for pk in sorted(task_ids)]
+    return [str(pk) for pk in reopened]

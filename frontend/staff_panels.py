@@ -87,7 +87,7 @@ def gold_panel(gold: dict) -> dict:
 def cost_panel(cost: dict, states: dict) -> dict:
     per_label = cost["per_label"]
     return {
-        "title": "Cost in points",
+        "title": "Cost in points (chart: tasks by state)",
         "chart": charts.bar_chart("Tasks by state", [states[s] for s in STATES], STATES, "#f08c00"),
         "head": ["points paid", "accepted labels", "points per accepted label"],
         "rows": [

@@ -16,9 +16,12 @@ from consensus.dashboard import (
     label_agreement,
     points_cost,
     progress_over_time,
+    review_queue,
     state_counts,
     workers_table,
 )
+from consensus.models import ConsensusResult
+from frontend.staff_charts import bar_chart, heatmap
 from tests.conftest import PASSWORD
 from tests.consensus.test_review import accepted_task, disputed_task
 from workers.models import PointsEntry, Role
@@ -166,3 +169,33 @@ def test_the_one_scan_figures_equal_the_figure_by_figure_queries(crowded):
     assert figures["agreement"] == label_agreement(project=crowded)
     assert figures["gold"] == gold_accuracy(project=crowded)
     assert figures["cost"] == points_cost(project=crowded)
+
+
+def test_the_review_queue_puts_review_first_then_the_least_confident_open_tasks(make_project):
+    project = make_project(images=4, acceptance_threshold=0.9)
+    a, b, c, d = Task.objects.filter(project=project).order_by("created_at")
+    for task, state, confidence in [
+        (a, "open", 0.6),
+        (b, "review", 0.8),
+        (c, "open", 0.95),  # confident enough: not in the queue
+        (d, "review", 0.4),
+    ]:
+        Task.objects.filter(pk=task.pk).update(state=state)
+        ConsensusResult.objects.create(
+            task=task,
+            label={"label": "car"},
+            confidence=confidence,
+            method="m",
+            decision="more",
+            answers=3,
+        )
+
+    assert [t.pk for t in review_queue(project=project)] == [d.pk, b.pk, a.pk]
+
+
+def test_chart_text_is_escaped():
+    svg = bar_chart("<title>", [1, 2], ["<script>alert(1)</script>", "ok"])
+    heat = heatmap("m", ["<img src=x>"], {"<img src=x>": {"<img src=x>": 3}})
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert "<img" not in heat
