@@ -148,3 +148,30 @@ def test_settle_one_item_by_picking_an_answer_and_one_by_editing_a_box(
     assert (decision.action, decision.reviewer) == ("edit", admin)
     paid = PointsEntry.objects.filter(annotation__task=task, reason=PointsReason.REVIEW_CREDIT)
     assert paid.exists()  # the answers matching the edited box are paid now
+
+
+def test_settle_a_polygon_by_dragging_a_vertex(new_page, make_user, requester):
+    admin = make_user(name="admin", staff=True)
+    project = crowd_project(requester, "polygon", images=10, seed=5)
+    task = in_review(project)
+    page = new_page((1280, 900))
+    sign_in(page, admin.username, PASSWORD)
+    page.goto(f"/staff/review/{task.pk}/")
+    page.wait_for_selector("svg.overlay polygon.answer")
+
+    page.click("button[data-action=edit-start]")
+    vertex = page.locator("circle.vertex").first.bounding_box()
+    x, y = vertex["x"] + vertex["width"] / 2, vertex["y"] + vertex["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 20, y - 20, steps=5)
+    page.mouse.up()
+    page.click("button[data-action=edit]")
+    page.wait_for_selector(".status.done")
+
+    task.refresh_from_db()
+    fused = task.consensus.label["polygons"][0]["points"][0]
+    moved = task.accepted_label["polygons"][0]["points"][0]
+    assert task.state == TaskState.ACCEPTED
+    assert moved[0] < fused[0] - 3
+    assert moved[1] < fused[1] - 3
