@@ -112,6 +112,9 @@ def _decode_and_reencode(data: bytes, image_format: str) -> tuple[bytes, tuple[i
         raise ImageRejected(
             code="invalid_image", message="The image data is corrupt or truncated."
         ) from exc
+    # Encoders copy comments, EXIF and XMP from ``info`` into the new file (a JPEG comment can
+    # carry "<script>…"); none of it is needed to label pixels.
+    upright.info = {}
     out = io.BytesIO()
     if image_format == "JPEG":
         upright.save(out, "JPEG", quality=95)
@@ -144,6 +147,7 @@ def image_scale(content: bytes, *, size: int) -> bytes:
         image.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
         copy = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
         copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+    copy.info = {}  # pixels only, as in the stored original
     out = io.BytesIO()
     copy.save(out, "WEBP", quality=SCALED_QUALITY, method=4)
     return out.getvalue()

@@ -144,11 +144,13 @@ def leaderboard_rank(
 ) -> Standing | None:
     """The worker's own place in the period (None without points), even outside the top."""
     now = now or timezone.now()
-    mine = _period_totals(period, now).filter(worker_id=user.pk).first()
-    if mine is None or mine["total"] <= 0:
+    mine = sum(
+        _period_totals(period, now).filter(worker_id=user.pk).values_list("total", flat=True)
+    )
+    if mine <= 0:
         return None
-    ahead = _period_totals(period, now).filter(total__gt=mine["total"]).count()
-    return Standing(ahead + 1, user.pk, user.get_username(), mine["total"])
+    ahead = _period_totals(period, now).filter(total__gt=mine).count()
+    return Standing(ahead + 1, user.pk, user.get_username(), mine)
 
 
 def ledger_totals() -> dict[int, int]:

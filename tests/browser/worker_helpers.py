@@ -103,6 +103,9 @@ def touch_drag(page, start: tuple[float, float], end: tuple[float, float], steps
         )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
+    # Chromium's gesture detector swallows a tap that comes within a few ms of a drag (it reads
+    # it as stopping a fling); a finger takes longer than this to reach a button.
+    page.wait_for_timeout(400)
 
 
 def csp_violations(page) -> list[str]:
@@ -112,3 +115,40 @@ def csp_violations(page) -> list[str]:
         lambda msg: found.append(msg.text) if "Content Security Policy" in msg.text else None,
     )
     return found
+
+
+def touch_pinch(page, centre: tuple[float, float], start_gap: float, end_gap: float) -> None:
+    """Two fingers moving apart (zoom in) or together around ``centre`` (screen px)."""
+    cdp = page.context.new_cdp_session(page)
+    cx, cy = centre
+
+    def fingers(gap: float) -> list[dict]:
+        return [{"x": cx - gap / 2, "y": cy, "id": 1}, {"x": cx + gap / 2, "y": cy, "id": 2}]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(start_gap)})
+    for i in range(1, 7):
+        gap = start_gap + (end_gap - start_gap) * i / 6
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(gap)})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def artefact(tmp_path, name: str):
+    """Where a test screenshot goes: SEBENZAI_ARTEFACTS when set (CI keeps it), else tmp."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("SEBENZAI_ARTEFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def touch_tap(page, selector: str) -> None:
+    """A finger tap on the middle of ``selector``: down, a short press, up."""
+    box = page.locator(selector).bounding_box()
+    point = [{"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point})
+    page.wait_for_timeout(60)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()

@@ -1,3 +1,5 @@
+import { onPress } from "./press.js";
+
 // Classification (one button per label) and moderation (safe / unsafe, then categories).
 // Keys 1–9 press the buttons; the answer is sent with Enter or the Submit button.
 
@@ -8,7 +10,7 @@ function button(panel, text, key, onClick) {
   const kbd = document.createElement("kbd");
   kbd.textContent = key;
   b.append(kbd, document.createTextNode(" " + text)); // text nodes: labels are never markup
-  b.addEventListener("click", onClick);
+  onPress(b, onClick);
   panel.appendChild(b);
   return b;
 }

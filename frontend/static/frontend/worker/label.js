@@ -5,6 +5,7 @@ import { ApiError, NetworkError, makeApi, withRetry } from "./api.js";
 import { BoxTool } from "./bbox.js";
 import { ClassTool, ModerationTool } from "./choice.js";
 import { PolygonTool } from "./polygon.js";
+import { onPress } from "./press.js";
 import { Stage } from "./stage.js";
 import { showFeedback } from "./feedback.js";
 
@@ -220,15 +221,15 @@ document.addEventListener("keydown", onKey);
 document.addEventListener("keyup", (e) => {
   if (e.key === " ") stage.panKey = false;
 });
-$("submit").addEventListener("click", submit);
-$("skip").addEventListener("click", skip);
-$("undo").addEventListener("click", () => tool?.undo());
-$("delete").addEventListener("click", () => tool?.deleteSelected?.());
-$("reveal").addEventListener("click", reveal);
-$("again").addEventListener("click", next);
-$("zoom-in").addEventListener("click", () => stage.zoomCenter(1.25));
-$("zoom-out").addEventListener("click", () => stage.zoomCenter(0.8));
-$("zoom-fit").addEventListener("click", () => stage.fit());
+onPress($("submit"), submit);
+onPress($("skip"), skip);
+onPress($("undo"), () => tool?.undo());
+onPress($("delete"), () => tool?.deleteSelected?.());
+onPress($("reveal"), reveal);
+onPress($("again"), next);
+onPress($("zoom-in"), () => stage.zoomCenter(1.25));
+onPress($("zoom-out"), () => stage.zoomCenter(0.8));
+onPress($("zoom-fit"), () => stage.fit());
 
 refreshStats();
 showFeedback(api, $("toast"));

@@ -1,6 +1,7 @@
 // What the box and polygon tools share: the label picker (keys 1–9), an undo stack of
 // snapshots, selection, and sizes that stay the same on screen at any zoom.
 
+import { onPress } from "./press.js";
 import { svg } from "./stage.js";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990"];
@@ -24,7 +25,7 @@ export function labelButtons(panel, labels, onPick) {
     const key = document.createElement("kbd");
     key.textContent = i < 9 ? String(i + 1) : "";
     button.append(swatch, key, document.createTextNode(" " + label.name));
-    button.addEventListener("click", () => onPick(i));
+    onPress(button, () => onPick(i));
     panel.appendChild(button);
     return button;
   });
