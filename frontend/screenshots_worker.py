@@ -70,6 +70,7 @@ def earn_some_points(project) -> None:
 def big_image_project() -> str:
     """A 2048×1536 photo-like picture (textured demo street), to weigh the phone copy."""
     import random
+    import secrets
 
     from PIL import Image
 
@@ -89,7 +90,8 @@ def big_image_project() -> str:
         picture = Image.blend(picture, noise, weight)
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=90)
-    owner = user_create(username="photo-owner", password="lens-cap-cobalt-917", role=Role.REQUESTER)
+    password = secrets.token_urlsafe(16)  # nobody signs in as the owner
+    owner = user_create(username="photo-owner", password=password, role=Role.REQUESTER)
     project = project_create(
         owner=owner, data={"name": "Big photo", "kind": "bbox", "labels": ["car", "taxi"]}
     )
