@@ -144,6 +144,7 @@ def crowd_run(
                 worker=member.user,
                 payload=payload,
                 duration_ms=rng.randint(2000, 20000),
+                paced=False,  # simulated people answer at machine speed; the limit is for real ones
             )
             answered[member.profile] += 1
     return answered

@@ -142,6 +142,10 @@ SEBENZAI = {
     "SCORE_MAX_ATTEMPTS": 5,
     "SCORE_SWEEP_AFTER_SECONDS": 60,
     "GOLD_PAY_DELAY_SECONDS": (300, 3600),
+    # Pace limits against click-through spam and cherry-picking (RELIABILITY C7).
+    "MIN_ANSWER_MS": env_int("MIN_ANSWER_MS", 800),  # from lease to answer, measured by the server
+    "MAX_SKIPS_IN_A_ROW": env_int("MAX_SKIPS_IN_A_ROW", 15),
+    "SKIP_COOLDOWN_SECONDS": env_int("SKIP_COOLDOWN_SECONDS", 300),
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from sebenzai.common.errors import Conflict
+from sebenzai.common.errors import Conflict, SlowDown
 
 from ..models import (
     Assignment,
@@ -91,6 +91,7 @@ def _lease_for(
     existing = _live_lease(worker, project)
     if existing is not None:
         return existing
+    _skip_streak_check(worker)
     project = project or _project_with_work(worker)
     if project is None or project.status != ProjectStatus.ACTIVE:
         return None
@@ -107,6 +108,27 @@ def _lease_for(
         if not _candidates(worker, project, gold=False).exists():
             return None
     return None
+
+
+def _skip_streak_check(worker: AbstractBaseUser) -> None:
+    """Skipping task after task to cherry-pick easy ones (or gold) earns a cool-down (429)."""
+    limits = settings.SEBENZAI
+    streak = limits["MAX_SKIPS_IN_A_ROW"]
+    recent = list(
+        Assignment.objects.filter(worker=worker)
+        .order_by("-created_at")
+        .values_list("state", "finished_at")[:streak]
+    )
+    if len(recent) < streak or any(state != AssignmentState.SKIPPED for state, _ in recent):
+        return
+    wait = recent[0][1] + timedelta(seconds=limits["SKIP_COOLDOWN_SECONDS"]) - timezone.now()
+    if wait.total_seconds() > 0:
+        raise SlowDown(
+            code="too_many_skips",
+            field="assignment",
+            message=f"You skipped {streak} tasks in a row. Take a short break, then go on.",
+            retry_after_ms=int(wait.total_seconds() * 1000),
+        )
 
 
 def _moderation_cap_reached(worker: AbstractBaseUser, project: Project) -> bool:

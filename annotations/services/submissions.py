@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -9,12 +12,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from sebenzai.celery import app as celery_app
-from sebenzai.common.errors import Conflict
+from sebenzai.common.errors import Conflict, SlowDown
 
 from ..models import Annotation, Assignment, AssignmentState, Task
 from ..payloads import PayloadRules, payload_validate
 from .assignments import lease_expire_if_due
 
+logger = logging.getLogger(__name__)
 SCORE_TASK = "consensus.score"  # enqueued by name: annotations never imports consensus
 
 
@@ -39,13 +43,19 @@ def score_enqueue(*, task_id: object) -> None:
 
 
 def annotation_submit(
-    *, assignment_id: object, worker: AbstractBaseUser, payload: object, duration_ms: int | None
+    *,
+    assignment_id: object,
+    worker: AbstractBaseUser,
+    payload: object,
+    duration_ms: int | None,
+    paced: bool = True,
 ) -> Annotation:
     """Record the worker's answer on their lease.
 
     Refused with 409 when the lease was already submitted, skipped or has expired (a late answer
     is not scored: its slot may already belong to someone else). Raises Assignment.DoesNotExist
-    for someone else's assignment, which the API shows as 404.
+    for someone else's assignment, which the API shows as 404. ``paced``: refuse an answer sent
+    sooner than MIN_ANSWER_MS after the lease (429); only the crowd simulator turns it off.
     """
     with transaction.atomic():
         assignment = (
@@ -55,15 +65,34 @@ def annotation_submit(
         )
         # An expiry found here is committed before refusing, so the slot is freed at once.
         if not lease_expire_if_due(assignment):
-            return _record_answer(assignment, payload, duration_ms)
+            return _record_answer(assignment, payload, duration_ms, paced=paced)
     raise Conflict(code="assignment_expired", field="assignment", message="This lease has expired.")
 
 
-def _record_answer(assignment: Assignment, payload: object, duration_ms: int | None) -> Annotation:
+def _pace_check(assignment: Assignment) -> None:
+    """Refuse (429, lease kept) an answer sent sooner after the lease than anyone can look at an
+    image: the server's clock, not the client's ``duration_ms``, which a script can invent."""
+    minimum = settings.SEBENZAI["MIN_ANSWER_MS"]
+    elapsed = (timezone.now() - assignment.created_at).total_seconds() * 1000
+    if elapsed < minimum:
+        logger.warning("too-fast answer: worker %s, %d ms", assignment.worker_id, elapsed)
+        raise SlowDown(
+            code="too_fast",
+            field="assignment",
+            message="That was quicker than anyone can look at an image. Take a moment, then submit.",
+            retry_after_ms=math.ceil(minimum - elapsed),
+        )
+
+
+def _record_answer(
+    assignment: Assignment, payload: object, duration_ms: int | None, *, paced: bool
+) -> Annotation:
     """Caller holds the assignment row lock."""
     if assignment.state != AssignmentState.LEASED:
         message = f"This assignment is already {assignment.state}."
         raise Conflict(code=f"already_{assignment.state}", field="assignment", message=message)
+    if paced:
+        _pace_check(assignment)
     clean = payload_validate(payload, rules_for(assignment.task))
     annotation = Annotation.objects.create(
         assignment=assignment,

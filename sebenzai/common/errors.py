@@ -43,6 +43,12 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class SlowDown(DomainError):
+    """A worker going faster than anyone can honestly label: refused for now, lease kept."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
 class NotFound(DomainError):
     """Also the answer for objects outside the caller's tenant: the body must not depend on
     whether the object exists, so callers pass the same message for both."""
