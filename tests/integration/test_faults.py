@@ -139,3 +139,30 @@ def test_answers_sent_while_the_broker_is_down_are_scored_once_it_is_back(
     state["process"] = start()
     assert wait_for(lambda: _all_scored(project), timeout=90, interval=1.0)
     _assert_scored_exactly_once(project, answers)
+
+
+def test_a_whole_worker_killed_mid_stream_is_replaced_and_the_sweeper_finishes_its_work(
+    celery_worker_on, make_project, worker_clients
+):
+    """The host dies (SIGKILL of the worker and its children): the messages it held stay
+    unacknowledged in Redis until the visibility timeout, so the database-side sweeper is what
+    gets their answers scored by the replacement worker, each exactly once."""
+    from django.conf import settings
+
+    first = celery_worker_on(settings.REDIS_URL)
+    project = make_project(images=12)
+    killer = threading.Timer(0.5, lambda: _kill_tree(first.pid))
+    killer.start()
+    answers = _answer_everything(project, worker_clients[:3])
+    killer.join()
+    assert first.wait(timeout=10) == -signal.SIGKILL
+
+    celery_worker_on(settings.REDIS_URL)  # the replacement, on a queue of its own
+    assert wait_for(lambda: _all_scored(project), timeout=90, interval=1.0)
+    _assert_scored_exactly_once(project, answers)
+
+
+def _kill_tree(pid: int) -> None:
+    for child in _children(pid):
+        os.kill(child, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
