@@ -177,3 +177,29 @@ def media_files() -> Callable[[], list[str]]:
         )
 
     return listing
+
+
+def at_once(calls: list[Callable[[], object]]) -> list[object]:
+    """Run the calls in threads released together by a barrier; return each one's result or
+    the exception it raised, in order. Each thread closes its own database connection."""
+    import threading
+
+    from django.db import connection
+
+    barrier, outcomes = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # noqa: BLE001 - handed back to the test to assert on
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

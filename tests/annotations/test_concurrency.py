@@ -1,14 +1,13 @@
 """Many workers asking for work at once, on PostgreSQL's row locks."""
 
-import threading
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from annotations.models import Assignment, AssignmentState
 from annotations.services.assignments import task_lease_next
+from tests.conftest import at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -16,25 +15,9 @@ pytestmark = [
 ]
 
 
-def _ask_in_parallel(calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(worker, project):
-        try:
-            barrier.wait()
-            task_lease_next(worker=worker, project=project)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=call) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+def _ask_in_parallel(calls) -> list[Exception]:
+    outcomes = at_once([lambda w=w, p=p: task_lease_next(worker=w, project=p) for w, p in calls])
+    return [o for o in outcomes if isinstance(o, Exception)]
 
 
 def test_32_workers_at_once_never_overfill_a_task_nor_get_one_twice(make_project, make_user):
@@ -89,29 +72,14 @@ def test_the_same_answer_submitted_twice_at_once_is_stored_once(make_project, ma
     project = make_project(images=1, redundancy_min=3)
     worker = make_user()
     assignment = task_lease_next(worker=worker, project=project)
-    barrier = threading.Barrier(4)
-    outcomes = []
 
     def send():
-        try:
-            barrier.wait()
-            annotation_submit(
-                assignment_id=assignment.pk,
-                worker=worker,
-                payload={"label": "car"},
-                duration_ms=900,
-            )
-            outcomes.append("stored")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
+        annotation_submit(
+            assignment_id=assignment.pk, worker=worker, payload={"label": "car"}, duration_ms=900
+        )
+        return "stored"
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [o if o == "stored" else type(o).__name__ for o in at_once([send] * 4)]
 
     assert outcomes.count("stored") == 1
     assert set(outcomes) - {"stored"} <= {"Conflict"}

@@ -95,36 +95,20 @@ def test_the_sweeper_requeues_lost_builds_fails_hopeless_ones_and_clears_dead_wo
 def test_the_same_export_asked_for_four_times_at_once_is_built_once(
     accepted_project, requester, monkeypatch
 ):
-    import threading
-
-    from django.db import connection
-
     from annotations.exports.options import export_options_build
     from annotations.exports.services import export_request
+    from tests.conftest import at_once
 
     project = accepted_project("bbox", images=3)
     builds = []
     # the build job is held back, so all four requests arrive while the first is still pending
     monkeypatch.setattr(services, "_enqueue_build", builds.append)
     options = export_options_build(kind="bbox", fmt="coco", split=None, min_confidence=None)
-    barrier, results = threading.Barrier(4), []
 
     def ask():
-        try:
-            barrier.wait()
-            results.append(
-                export_request(project=project, user=requester, options=options, url_for=str)
-            )
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            results.append(exc)
-        finally:
-            connection.close()
+        return export_request(project=project, user=requester, options=options, url_for=str)
 
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once([ask] * 4)
 
     assert all(isinstance(r, tuple) for r in results), results
     assert len({export.pk for export, _ in results}) == 1
