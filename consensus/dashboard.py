@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Aggregate, Avg, Case, Count, F, FloatField, Min, Q, Sum, When
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Min, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, Floor, Least, Trunc
 from django.utils import timezone
@@ -24,7 +24,6 @@ from workers.models import PointsEntry
 
 from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
 from .models import WorkerSkill
-from .services import counted_annotations
 
 User = get_user_model()
 
@@ -346,62 +345,8 @@ def _answer_figures_pg(project: Project) -> dict:
     return figures
 
 
-# --- review queue -----------------------------------------------------------------------------
-
-
-def review_queue(*, project: Project, limit: int = 50) -> list[Task]:
-    """Tasks the crowd could not settle, worst first: those sent to review, then open tasks
-    whose consensus is below the acceptance threshold, each by rising confidence."""
-    unsettled = Q(state=TaskState.REVIEW) | Q(
-        state=TaskState.OPEN, consensus__confidence__lt=project.acceptance_threshold
-    )
-    in_review = Case(When(state=TaskState.REVIEW, then=0), default=1)
-    return list(
-        _tasks(project)
-        .filter(unsettled)
-        .select_related("consensus")
-        .order_by(in_review, "consensus__confidence", "created_at")[:limit]
-    )
-
-
-def review_item(*, task_id: object) -> dict | None:
-    """One task with its fused result and each counted answer beside its worker's skill."""
-    task = (
-        Task.objects.filter(pk=task_id, is_gold=False)
-        .select_related("project", "consensus")
-        .first()
-    )
-    if task is None:
-        return None
-    answers = counted_annotations(task=task)
-    skills = {
-        s.worker_id: s
-        for s in WorkerSkill.objects.filter(
-            project_id=task.project_id, worker_id__in=[a.worker_id for a in answers]
-        )
-    }
-    names = dict(
-        User.objects.filter(pk__in=[a.worker_id for a in answers]).values_list("pk", "username")
-    )
-    consensus = getattr(task, "consensus", None)
-    return {
-        "task": task,
-        "consensus": consensus,
-        "version": consensus.version if consensus else 0,
-        "decision": task.review_decisions.select_related("reviewer").first(),
-        "answers": [
-            {
-                "annotation": a,
-                "worker": names[a.worker_id],
-                "skill": _skill_figures(skills.get(a.worker_id)),
-            }
-            for a in answers
-        ],
-    }
-
-
-def _skill_figures(skill: WorkerSkill | None) -> dict:
-    """Posterior mean accuracy and a 90 % interval (normal approximation of the Beta)."""
+def skill_figures(skill: WorkerSkill | None) -> dict:
+    """A worker's posterior mean accuracy and a 90 % interval (normal approximation of the Beta)."""
     alpha, beta = (skill.alpha, skill.beta) if skill else (PRIOR_ALPHA, PRIOR_BETA)
     n = alpha + beta
     mean = alpha / n
@@ -490,7 +435,7 @@ def _worker_row(
     return {
         "worker": pk,
         "username": name,
-        "skill": _skill_figures(skill),
+        "skill": skill_figures(skill),
         "gold_accuracy": gold,
         "gold_answers": skill.gold_total if skill else 0,
         "answers": row.get("answers", 0),

@@ -12,9 +12,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from annotations.models import (
@@ -32,10 +33,12 @@ from annotations.services.submissions import rules_for
 from sebenzai.common.errors import Conflict, DomainError, NotFound
 
 from .aggregate import gold_grade
-from .models import ConsensusResult, ReviewAction, ReviewDecision
+from .dashboard import skill_figures
+from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill
 from .services import agreement_regrade, counted_annotations, points_settle
 from .tasks import consensus_score_task
 
+User = get_user_model()
 REVIEWED_METHOD = "review"  # ConsensusResult.method prefix of a task an admin settled
 REVIEWED_CONFIDENCE = 1.0  # an admin's settlement is taken as certain
 
@@ -204,3 +207,57 @@ def _answers_uncount(project: Project, worker: AbstractBaseUser) -> list[str]:
         task.state = TaskState.OPEN
         task.save(update_fields=["answers_count", "slots_taken", "state"])
     return [str(pk) for pk in reopened]
+
+
+# --- the queue and its items ----------------------------------------------------------------
+
+
+def review_queue(*, project: Project, limit: int = 50) -> list[Task]:
+    """Tasks the crowd could not settle, worst first: those sent to review, then open tasks
+    whose consensus is below the acceptance threshold, each by rising confidence."""
+    unsettled = Q(state=TaskState.REVIEW) | Q(
+        state=TaskState.OPEN, consensus__confidence__lt=project.acceptance_threshold
+    )
+    in_review = Case(When(state=TaskState.REVIEW, then=0), default=1)
+    return list(
+        Task.objects.filter(project=project, is_gold=False)
+        .filter(unsettled)
+        .select_related("consensus")
+        .order_by(in_review, "consensus__confidence", "created_at")[:limit]
+    )
+
+
+def review_item(*, task_id: object) -> dict | None:
+    """One task with its fused result and each counted answer beside its worker's skill."""
+    task = (
+        Task.objects.filter(pk=task_id, is_gold=False)
+        .select_related("project", "consensus")
+        .first()
+    )
+    if task is None:
+        return None
+    answers = counted_annotations(task=task)
+    skills = {
+        s.worker_id: s
+        for s in WorkerSkill.objects.filter(
+            project_id=task.project_id, worker_id__in=[a.worker_id for a in answers]
+        )
+    }
+    names = dict(
+        User.objects.filter(pk__in=[a.worker_id for a in answers]).values_list("pk", "username")
+    )
+    consensus = getattr(task, "consensus", None)
+    return {
+        "task": task,
+        "consensus": consensus,
+        "version": consensus.version if consensus else 0,
+        "decision": task.review_decisions.select_related("reviewer").first(),
+        "answers": [
+            {
+                "annotation": a,
+                "worker": names[a.worker_id],
+                "skill": skill_figures(skills.get(a.worker_id)),
+            }
+            for a in answers
+        ],
+    }

@@ -17,7 +17,8 @@ from django.template.loader import render_to_string
 
 from annotations.models import Project, Task
 from annotations.selectors import projects_visible
-from consensus.dashboard import dashboard_figures, review_queue, workers_table
+from consensus.dashboard import dashboard_figures, workers_table
+from consensus.review import review_queue
 
 from .staff_panels import dashboard_panels
 

@@ -11,9 +11,9 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from consensus.dashboard import dashboard_figures, review_item, review_queue, workers_table
+from consensus.dashboard import dashboard_figures, workers_table
 from consensus.models import ReviewAction, ReviewDecision
-from consensus.review import task_review_decide, worker_block
+from consensus.review import review_item, review_queue, task_review_decide, worker_block
 from sebenzai.common.errors import NotFound
 from sebenzai.common.serializers import (
     PayloadField,

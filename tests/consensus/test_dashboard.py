@@ -16,11 +16,11 @@ from consensus.dashboard import (
     label_agreement,
     points_cost,
     progress_over_time,
-    review_queue,
     state_counts,
     workers_table,
 )
 from consensus.models import ConsensusResult
+from consensus.review import review_queue
 from frontend.staff_charts import bar_chart, heatmap
 from tests.conftest import PASSWORD
 from tests.consensus.test_review import accepted_task, disputed_task
