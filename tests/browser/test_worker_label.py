@@ -20,9 +20,12 @@ from tests.browser.worker_helpers import (
 def worker_page(new_page):
     page = new_page()
     violations = csp_violations(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_up(page, "amara")
     yield page
     assert not violations, violations
+    assert not dialogs, dialogs  # a label such as <img onerror=alert(1)> never runs
 
 
 def test_classification_by_mouse_and_by_keyboard(worker_page, requester):
