@@ -22,6 +22,7 @@ from workers.services import user_create, user_role
 from .worker_forms import SignUpForm
 from .worker_security import worker_csp
 from .worker_selectors import projects_open_for_work
+from .worker_throttle import signup_over_limit
 
 HISTORY_PAGE = 50
 
@@ -44,6 +45,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("frontend:home")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and signup_over_limit(request):
+        form.add_error(None, "Too many sign-ups from this address. Try again later.")
+        return render(request, "registration/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -121,3 +122,21 @@ def test_history_lists_ones_own_answers_only(browser, worker_clients, make_proje
     assert "Theirs" not in page
     assert "pending" in page
     assert browser.get("/history/?page=abc").status_code == 200
+
+
+def test_sign_up_is_limited_per_address_like_the_api(client, settings):
+    cache.clear()  # earlier sign-ups in this process counted against the same address
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "register": "2/hour",
+        },
+    }
+    codes = [
+        client.post(
+            "/signup/", {"username": f"spam{i}", "password": "x", "password_again": "y"}
+        ).status_code
+        for i in range(3)
+    ]
+    assert codes == [200, 200, 429]
