@@ -12,6 +12,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -81,7 +82,7 @@ def task_lease_next(
     with transaction.atomic():
         # One worker's concurrent requests (a double tap, two tabs) queue on their own user row,
         # so the second finds the lease the first made instead of taking a second task.
-        type(worker).objects.select_for_update().filter(pk=worker.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=worker.pk).first()
         return _lease_for(worker, project, rng)
 
 
