@@ -16,27 +16,16 @@ Target (issue 5): the dashboard of 100,000 tasks and 400,000 answers renders in 
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv" / "bin"
-sys.path.insert(0, str(ROOT))
+from _django import django_on_database, run_in_project_venv
 
-try:  # the project's own dependencies; re-run under its virtualenv when started with another Python
-    import psycopg2
-except ImportError:
-    if (VENV / "python").exists() and Path(sys.prefix).resolve() != VENV.parent.resolve():
-        os.execv(VENV / "python", [VENV / "python", __file__, *sys.argv[1:]])  # noqa: S606
-    sys.exit("error: run this with the project's virtualenv: .venv/bin/python " + __file__)
+run_in_project_venv(__file__)
 
 DB_NAME = "sebenzai_bench_dash"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 LABELS = ["car", "taxi", "truck", "bus"]
 WORKERS = 400
 TARGET_S = 1.0
@@ -48,31 +37,7 @@ STATES = (("accepted", 0.70), ("open", 0.15), ("review", 0.10), ("rejected", 0.0
 
 def _database(*, reuse: bool) -> None:
     """A fresh database of the benchmark's own (or the last run's, with ``reuse``)."""
-    try:
-        conn = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    except psycopg2.OperationalError as exc:
-        sys.exit(f"error: PostgreSQL is not answering on 127.0.0.1:5432 ({exc})".strip())
-    conn.autocommit = True
-    if not reuse:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-            cur.execute(f"CREATE DATABASE {DB_NAME}")
-    conn.close()
-    os.environ.update(
-        DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}",
-        DJANGO_SETTINGS_MODULE="sebenzai.settings",
-        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        DEBUG="0",
-        ALLOWED_HOSTS="testserver",
-        MEDIA_ROOT=str(ROOT / "var" / "bench-dash-media"),
-    )
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_on_database(DB_NAME, media="bench-dash-media", reuse=reuse, ALLOWED_HOSTS="testserver")
 
 
 def _people():

@@ -24,50 +24,20 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv" / "bin"
-sys.path.insert(0, str(ROOT))
+from _django import django_on_database, run_in_project_venv
 
-try:  # the project's own dependencies; re-run under its virtualenv when started with another Python
-    import psycopg2
-except ImportError:
-    if (VENV / "python").exists() and Path(sys.prefix).resolve() != VENV.parent.resolve():
-        os.execv(VENV / "python", [VENV / "python", __file__, *sys.argv[1:]])  # noqa: S606
-    sys.exit("error: run this with the project's virtualenv: .venv/bin/python " + __file__)
+run_in_project_venv(__file__)
 
 DB_NAME = "sebenzai_bench_scoring"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 WORKERS = 5
 TARGET_MS = 20.0
 
 
 def _database() -> None:
-    """A fresh database of the benchmark's own."""
-    try:
-        conn = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    except psycopg2.OperationalError as exc:
-        sys.exit(f"error: PostgreSQL is not answering on 127.0.0.1:5432 ({exc})".strip())
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        cur.execute(f"CREATE DATABASE {DB_NAME}")
-    conn.close()
-    os.environ.update(
-        DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}",
-        DJANGO_SETTINGS_MODULE="sebenzai.settings",
-        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        DEBUG="0",
-        MEDIA_ROOT=str(ROOT / "var" / "bench-scoring-media"),
-    )
-    os.environ.pop("REDIS_URL", None)  # scoring runs in this process, as the worker's body would
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    """A fresh database of the benchmark's own; scoring runs in this process, as the worker's
+    body would."""
+    django_on_database(DB_NAME, media="bench-scoring-media")
 
 
 def _payloads(kind: str, n_tasks: int, n_objects: int) -> list[list[dict]]:

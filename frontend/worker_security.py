@@ -9,19 +9,9 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 
-WORKER_CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob: data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+from sebenzai.common.middleware import content_security_policy
+
+WORKER_CSP = content_security_policy(style_src="'self'")
 
 
 def worker_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

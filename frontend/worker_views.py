@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sebenzai.common.errors import DomainError
+from sebenzai.common.throttles import attempts_over_limit
 from workers.history import answers_history
 from workers.models import Role
 from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_summary
@@ -22,7 +23,6 @@ from workers.services import user_create, user_role
 from .worker_forms import SignUpForm
 from .worker_security import worker_csp
 from .worker_selectors import projects_open_for_work
-from .worker_throttle import signup_over_limit
 
 HISTORY_PAGE = 50
 
@@ -45,7 +45,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("frontend:home")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and signup_over_limit(request):
+    address = request.META.get("REMOTE_ADDR", "")
+    if request.method == "POST" and attempts_over_limit("register", [f"signup:addr:{address}"]):
         form.add_error(None, "Too many sign-ups from this address. Try again later.")
         return render(request, "registration/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():

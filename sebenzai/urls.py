@@ -42,7 +42,7 @@ api_v1 = [
         exports.ExportDownloadView.as_view(),
         name="export-download",
     ),
-    path("staff/", include("annotations.api.staff_urls")),
+    path("staff/", include("consensus.api_urls")),
     *router.urls,
 ]
 

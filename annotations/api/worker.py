@@ -45,14 +45,6 @@ def lease_body(assignment: Assignment) -> dict:
     }
 
 
-def unwrapped_user(user):
-    """The user model instance behind Django's lazy ``request.user`` (what session auth, i.e. the
-    browser, hands over): task_lease_next locks ``type(worker).objects``, which a
-    SimpleLazyObject does not have. Token auth already gives the instance."""
-    user.pk  # noqa: B018 - evaluates the lazy object
-    return getattr(user, "_wrapped", user)
-
-
 @extend_schema(
     request=NextTaskRequestSerializer,
     responses={200: dict, 204: OpenApiResponse(description="Nothing to do.")},
@@ -70,7 +62,7 @@ def next_task(request):
         ).first()
         if project is None:
             raise NotFound("No active project with this id.", field="project")
-    assignment = task_lease_next(worker=unwrapped_user(request.user), project=project)
+    assignment = task_lease_next(worker=request.user, project=project)
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(lease_body(assignment))

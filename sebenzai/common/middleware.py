@@ -33,19 +33,24 @@ class ApiBodyLimitMiddleware:
 # No inline or eval'd script anywhere: a stored script in a label or file name cannot run even if
 # a template forgot to escape it. Inline style attributes stay allowed (the admin and the API docs
 # use them; they cannot run code). Pages may send a stricter policy of their own.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+def content_security_policy(*, style_src: str = "'self' 'unsafe-inline'") -> str:
+    """The platform's policy; pages with no inline style at all may pass ``style_src="'self'"``."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src {style_src}",
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 class ContentSecurityPolicyMiddleware:

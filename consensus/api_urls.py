@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import staff
+from . import api as staff
 
 urlpatterns = [
     path("projects/<uuid:project_id>/dashboard/", staff.dashboard, name="staff-dashboard"),

@@ -11,9 +11,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from consensus.dashboard import dashboard_figures, workers_table
-from consensus.models import ReviewAction, ReviewDecision
-from consensus.review import review_item, review_queue, task_review_decide, worker_block
+from annotations.models import Project
 from sebenzai.common.errors import NotFound
 from sebenzai.common.serializers import (
     PayloadField,
@@ -23,7 +21,9 @@ from sebenzai.common.serializers import (
     StrictUUIDField,
 )
 
-from ..models import Project
+from .dashboard import dashboard_figures, workers_table
+from .models import ReviewAction, ReviewDecision
+from .review import review_item, review_queue, task_review_decide, worker_block
 
 User = get_user_model()
 
