@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", "10/hour"),
         "export": env_str("THROTTLE_EXPORT", "60/hour"),
         "upload": env_str("THROTTLE_UPLOAD", "120/hour"),
+        # Per worker: far above a person's pace (one task a second), far below a script's.
+        "work": env_str("THROTTLE_WORK", "120/min"),
+        "submit": env_str("THROTTLE_SUBMIT", "120/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

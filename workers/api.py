@@ -21,6 +21,7 @@ from rest_framework.throttling import AnonRateThrottle
 from sebenzai.common.errors import Conflict, DomainError
 from sebenzai.common.parsers import JSONParser
 from sebenzai.common.serializers import StrictCharField, StrictSerializer
+from sebenzai.common.throttles import AccountLoginThrottle
 
 from .models import Role
 from .selectors import worker_summary
@@ -43,7 +44,7 @@ class TokenRequestSerializer(StrictSerializer):
 class TokenView(ObtainAuthToken):
     """POST username and password, get ``{"token": ...}``."""
 
-    throttle_classes = [LoginThrottle]
+    throttle_classes = [LoginThrottle, AccountLoginThrottle]
     serializer_class = TokenRequestSerializer
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 

@@ -8,11 +8,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    parser_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.response import Response
 
 from sebenzai.common.errors import DomainError, NotFound
 from sebenzai.common.parsers import JSONParser
+from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
 from workers.history import checks_feedback
 
 from ..images import CONTENT_TYPES, image_scale, scaled_name, scaled_size_for
@@ -52,6 +58,7 @@ def lease_body(assignment: Assignment) -> dict:
 @api_view(["POST"])
 @parser_classes([JSONParser])
 @permission_classes([IsWorker])
+@throttle_classes([WorkThrottle])
 def next_task(request):
     serializer = NextTaskRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -72,6 +79,7 @@ def next_task(request):
 @api_view(["POST"])
 @parser_classes([JSONParser])
 @permission_classes([IsWorker])
+@throttle_classes([SubmitThrottle])
 def submit(request, assignment_id):
     serializer = SubmitSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -94,6 +102,7 @@ def submit(request, assignment_id):
 @api_view(["POST"])
 @parser_classes([JSONParser])
 @permission_classes([IsWorker])
+@throttle_classes([SubmitThrottle])
 def skip(request, assignment_id):
     SkipSerializer(data=request.data).is_valid(raise_exception=True)
     try:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 
-from .throttles import attempts_over_limit
+from .throttles import attempts_over_limit, login_account_key
 
 
 class ThrottledLoginView(LoginView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        username = str(request.POST.get("username", "")).strip().lower()[:150]
         address = request.META.get("REMOTE_ADDR", "")
-        if attempts_over_limit("login", [f"signin:addr:{address}", f"signin:user:{username}"]):
+        keys = [f"signin:addr:{address}", login_account_key(request.POST.get("username"))]
+        if attempts_over_limit("login", keys):
             form = self.get_form()
             form.add_error(None, "Too many sign-in attempts. Wait a minute and try again.")
             return self.render_to_response(self.get_context_data(form=form), status=429)
