@@ -16,6 +16,13 @@ def test_the_broker_visibility_timeout_exceeds_every_time_limit_and_backoff():
 
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > settings.CELERY_TASK_TIME_LIMIT
+    # the scoring task retries with an exponential backoff: its longest wait is read from the
+    # task itself, so raising it there fails here
+    score = app.tasks["consensus.score"]
+    assert score.autoretry_for
+    assert score.retry_backoff
+    assert 0 < score.retry_backoff_max < visibility
+    assert (score.time_limit or settings.CELERY_TASK_TIME_LIMIT) < visibility
     for task in app.tasks.values():
         assert visibility > (getattr(task, "time_limit", None) or 0), task.name
         assert visibility > (getattr(task, "retry_backoff_max", None) or 0), task.name
@@ -31,6 +38,12 @@ def test_a_job_lost_with_its_worker_is_redelivered():
 
     assert settings.CELERY_TASK_ACKS_LATE
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    # each process reserves one job at a time, so none waits unacknowledged behind a long one
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    # and the app really reads them (the CELERY_ namespace)
+    assert app.conf.task_acks_late
+    assert app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1
     for name in ("consensus.score", "consensus.rescore_project", "exports.build"):
         if name in app.tasks:
             assert app.tasks[name].acks_late, name

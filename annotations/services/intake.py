@@ -49,8 +49,12 @@ class IncomingFile:
 def original_name_clean(name: str) -> str:
     """The user's file name, kept only as metadata: the last path part, no control characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    clean = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    return clean[:255]
+    return _printable(base)[:255]
+
+
+def _printable(text: str) -> str:
+    """Without control and format characters (NUL, terminal escapes, right-to-left overrides)."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
 
 
 def files_from_uploads(uploads: list) -> Iterator[IncomingFile]:
@@ -100,7 +104,9 @@ def files_from_archive(archive: IO[bytes]) -> Iterator[IncomingFile]:
     cap = limits["IMAGE_MAX_BYTES"]
     for info in infos:
         yield IncomingFile(
-            f"archive:{info.filename[:200]}", info.filename, lambda i=info: _read_entry(zf, i, cap)
+            f"archive:{_printable(info.filename)[:200]}",
+            info.filename,
+            lambda i=info: _read_entry(zf, i, cap),
         )
 
 
