@@ -711,6 +711,7 @@ def drain_wait(args, bench_db: str, project: str, last_submit: float) -> dict:
                 time.sleep(0.1)
             cur.execute("SELECT count(*) FROM consensus_consensusresult WHERE decision = 'accept'")
             results_accepted = cur.fetchone()[0]
+            over_assigned, double_answers = integrity_counts(cur, project)
     finally:
         conn.close()
     return {
@@ -724,7 +725,26 @@ def drain_wait(args, bench_db: str, project: str, last_submit: float) -> dict:
         "answers_pending": pending,
         "answers_failed": failed,
         "results_accepted": results_accepted,
+        "over_assigned": over_assigned,
+        "double_answers": double_answers,
     }
+
+
+def integrity_counts(cur, project: str) -> tuple[int, int]:
+    """Tasks holding more answers than the project's redundancy_max, and (task, worker) pairs
+    answered twice: both must be zero however many clients raced for the same tasks."""
+    cur.execute(
+        "SELECT count(*) FROM annotations_task t JOIN annotations_project p ON p.id = t.project_id"
+        " WHERE t.project_id = %s AND p.redundancy_max <"
+        " (SELECT count(*) FROM annotations_annotation a WHERE a.task_id = t.id)",
+        [project],
+    )
+    over_assigned = cur.fetchone()[0]
+    cur.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM annotations_annotation"
+        " GROUP BY task_id, worker_id HAVING count(*) > 1) AS twice"
+    )
+    return over_assigned, cur.fetchone()[0]
 
 
 def scenario_b(args, seed: dict, stack: Stack) -> dict:
@@ -1179,7 +1199,9 @@ def main(argv: list[str]) -> int:
             say(
                 f"   {a['submits_per_s']:.1f} submissions/s, submit p99 {a['submit_ms']['p99']:.0f} ms, "
                 f"{a['submitted']:,}/{a['expected']:,} submitted, {a['tasks_accepted']:,} accepted, "
-                f"scoring lag {a['scoring_lag_s']:.1f} s, errors {a['errors'] or 'none'}"
+                f"scoring lag {a['scoring_lag_s']:.1f} s, errors {a['errors'] or 'none'}, "
+                f"over-assigned tasks {a['over_assigned']}, answered twice {a['double_answers']}, "
+                f"answers unscored {a['answers_pending']}, failed {a['answers_failed']}"
             )
             say(f"== run {run}/{args.runs}: (b) {args.pairs} sequential next+submit pairs")
             b = one_scenario(

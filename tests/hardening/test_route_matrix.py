@@ -209,8 +209,11 @@ def test_each_role_gets_its_status_on_each_operation(world, operation, role):
     op = OPERATIONS[operation]
     client = world.clients[role]
     body = op.body(world) if op.body else None
+    before = db_snapshot()
     response = getattr(client, method.lower())(_url(path, op, world), body, format=op.format)
     assert response.status_code == op.status_for(role), response.content[:300]
+    if method == "GET":
+        assert db_snapshot() == before  # reading never changes anything
     if response.status_code >= 400:
         assert set(response.json()["error"]) == {"code", "message", "field"}
     if response.status_code == 404 and "{" in path:
@@ -281,8 +284,10 @@ def test_every_page_of_the_url_conf_is_in_the_page_table():
 def test_each_role_gets_its_status_on_each_page(world, client, page, role):
     if role != "anonymous":
         client.force_login(world.clients[role].user)
+    before = db_snapshot()
     response = client.get(page.format(**world.ids))
     assert response.status_code == PAGES[page][ROLES.index(role)]
+    assert db_snapshot() == before
     if response.status_code == 302 and role == "anonymous":
         assert response["Location"].startswith("/accounts/login/?next=")
     # every page, refusals included, is under an enforced policy that runs no inline script
