@@ -185,15 +185,21 @@ from .exports.models import *  # noqa: E402,F403
 
 
 class ProjectBlock(models.Model):
-    """A worker an admin has barred from a project: they get no more of its tasks, and their
-    answers there no longer count in its consensus."""
+    """A worker barred from a project, by an admin or automatically (``blocked_by`` empty, the
+    rule in ``reason``): they get no more of its tasks, and their answers there no longer count
+    in its consensus."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="blocks")
     worker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_blocks"
     )
     blocked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The admin who blocked; empty for an automatic suspension.",
     )
     reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

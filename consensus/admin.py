@@ -3,7 +3,7 @@ are made on the review page, which re-grades agreement and points; editing a row
 
 from django.contrib import admin
 
-from .models import ConsensusResult, ReviewDecision, WorkerSkill
+from .models import ConsensusResult, CopyingSignal, ReviewDecision, WorkerSkill
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -53,3 +53,11 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
     search_fields = ["task__id", "task__original_name", "reviewer__username"]
     date_hierarchy = "created_at"
     list_select_related = ["task", "reviewer"]
+
+
+@admin.register(CopyingSignal)
+class CopyingSignalAdmin(ReadOnlyAdmin):
+    list_display = ["worker", "partner", "project", "shared", "unusual", "twins", "updated_at"]
+    list_filter = ["project"]
+    search_fields = ["worker__username", "partner__username"]
+    list_select_related = ["worker", "partner", "project"]

@@ -11,6 +11,10 @@ skills known at that moment. The batch job, run by Celery beat, sees the whole p
   + the evidence of their other answers (for classes, POSTERIOR_WEIGHT x the posterior that the
   answer was right; for shapes, AGREEMENT_WEIGHT x the stored F1 against the accepted result).
 
+Before that, workers confidently wrong on the project's gold are suspended (``suspension``,
+RELIABILITY C8), so the batch already leaves their answers out; after it, pairs of accounts
+whose answers look copied are found and stored for the staff workers table (``copying``, C9).
+
 Idempotent: every value written is a function of the stored answers, gold and decisions alone (EM
 starts from the plain vote, not from the skills it rewrites), and a row is only written when its
 value moves, so a second run over unchanged data changes nothing. Tasks settled by an admin keep
@@ -20,7 +24,7 @@ their label and confidence. Open tasks are left to online scoring, which reads t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db import transaction
@@ -38,7 +42,9 @@ from annotations.models import (
 from .aggregate import MODERATION_VERDICTS
 from .algorithms.dawid_skene import dawid_skene
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, PRIOR_ALPHA, PRIOR_BETA
+from .copying import copying_refresh
 from .models import ConsensusResult, WorkerSkill
+from .suspension import workers_suspend_failing
 
 # Weight of one answer's posterior of being right in the batch skill estimate. Online agreement
 # counts a quarter (AGREEMENT_WEIGHT) because it is a hard 0/1 against one task's vote; the
@@ -56,6 +62,8 @@ class RescoreReport:
     skills_updated: int
     confidence_updated: int
     sent_to_review: int
+    copying_pairs: int = 0
+    suspended: int = 0  # workers blocked by this run for failing on gold
 
 
 @dataclass(frozen=True)
@@ -184,9 +192,18 @@ def _accepted_write(project: Project, posteriors: dict) -> tuple[int, int]:
     return len(to_update), sent
 
 
-@transaction.atomic
 def project_rescore(*, project_id: object) -> RescoreReport | None:
-    """Re-estimate skills and re-score ``project_id`` in batch. None when another run holds it."""
+    """Suspend the workers failing on gold, then re-estimate skills, re-score ``project_id`` in
+    batch and look for copying. None when another run holds the project."""
+    # Outside the re-score's transaction: each block commits on its own, and re-scoring its
+    # tasks (after that commit) need not wait for the whole project's EM.
+    suspended = workers_suspend_failing(project_id=project_id)
+    report = _rescore(project_id)
+    return replace(report, suspended=len(suspended)) if report else None
+
+
+@transaction.atomic
+def _rescore(project_id: object) -> RescoreReport | None:
     project = (
         Project.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(pk=project_id)
@@ -202,7 +219,8 @@ def project_rescore(*, project_id: object) -> RescoreReport | None:
     else:
         evidence = _shape_evidence(answers)
     skills = _skills_write(project, evidence)
-    return RescoreReport(str(project.pk), len(answers), skills, updated, sent)
+    pairs = copying_refresh(project=project)
+    return RescoreReport(str(project.pk), len(answers), skills, updated, sent, pairs)
 
 
 def projects_to_rescore() -> list[str]:

@@ -23,6 +23,7 @@ from annotations.models import Annotation, Project, ProjectBlock, Task, TaskStat
 from workers.models import PointsEntry
 
 from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
+from .copying import copying_partners
 from .models import WorkerSkill
 
 User = get_user_model()
@@ -380,7 +381,8 @@ class Median(Aggregate):
 
 def workers_table(*, project: Project) -> list[dict]:
     """Every worker who answered in the project: skill with its uncertainty, gold accuracy,
-    answers, agreement, median time per answer, points, block state and spammer flags;
+    answers, agreement, median time per answer, points, block state (and its reason), spammer
+    flags and the accounts they seem to copy or be copied by (as the last batch run found them);
     least trustworthy first."""
     answers = _answers(project).filter(task__is_gold=False)
     per_worker = answers.values("worker_id").annotate(
@@ -398,16 +400,30 @@ def workers_table(*, project: Project) -> list[dict]:
         .annotate(total=Sum("points"))
         .values_list("worker_id", "total")
     )
-    blocked = set(ProjectBlock.objects.filter(project=project).values_list("worker_id", flat=True))
+    blocks = dict(ProjectBlock.objects.filter(project=project).values_list("worker_id", "reason"))
+    copying = copying_partners(project=project)
     ids = set(rows) | set(skills)
-    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "username"))
-    table = [
-        _worker_row(
-            pk, names[pk], rows.get(pk, {}), skills.get(pk), points.get(pk, 0), pk in blocked
+    partners = {p["partner"] for pk in ids for p in copying.get(pk, [])}
+    names = dict(User.objects.filter(pk__in=ids | partners).values_list("pk", "username"))
+    table = []
+    for pk in ids:
+        row = _worker_row(
+            pk, names[pk], rows.get(pk, {}), skills.get(pk), points.get(pk, 0), pk in blocks
         )
-        for pk in ids
-    ]
+        row["block_reason"] = blocks.get(pk)
+        _copying_add(row, copying.get(pk, []), names)
+        table.append(row)
     return sorted(table, key=lambda r: (not r["flags"], r["skill"]["mean"]))
+
+
+def _copying_add(row: dict, partners: list[dict], names: dict[int, str]) -> None:
+    """One "copying" flag per partner account, naming it with the evidence."""
+    row["copying"] = [p | {"username": names.get(p["partner"], "?")} for p in partners]
+    for p in row["copying"]:
+        row["flags"].append(
+            f"copying with {p['username']} "
+            f"({p['twins']} of {p['unusual']} unusual answers identical)"
+        )
 
 
 def _median_duration() -> dict:

@@ -102,3 +102,32 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.action} by {self.reviewer_id}"
+
+
+class CopyingSignal(models.Model):
+    """Two workers of a project whose answers look copied (``algorithms.collusion``), as the
+    last batch re-score found them: evidence for an admin, never a ban by itself. One row per
+    pair, ``worker`` the lower id; rewritten only when the evidence moves."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="copying_signals")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    shared = models.PositiveIntegerField(help_text="Tasks both answered.")
+    unusual = models.PositiveIntegerField(help_text="Shared tasks where one gave a lone answer.")
+    twins = models.PositiveIntegerField(help_text="Unusual tasks where their answers matched.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "worker", "partner"], name="one_copying_signal_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(worker__lt=models.F("partner")), name="copying_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id}~{self.partner_id}@{self.project_id}: {self.twins}/{self.unusual}"

@@ -30,15 +30,17 @@ from annotations.models import (
 from annotations.payloads import payload_validate
 from annotations.services.assignments import assignment_skip
 from annotations.services.submissions import rules_for
+from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import Conflict, DomainError, NotFound
 
 from .aggregate import gold_grade
 from .dashboard import skill_figures
 from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill
 from .services import agreement_regrade, counted_annotations, points_settle
-from .tasks import consensus_score_task
 
 User = get_user_model()
+# Enqueued by name: the task module reaches this one (batch -> suspension -> worker_block).
+SCORE_TASK = "consensus.score"
 REVIEWED_METHOD = "review"  # ConsensusResult.method prefix of a task an admin settled
 REVIEWED_CONFIDENCE = 1.0  # an admin's settlement is taken as certain
 
@@ -161,11 +163,16 @@ class BlockOutcome:
 
 
 def worker_block(
-    *, project: Project, worker: AbstractBaseUser, blocked_by: AbstractBaseUser, reason: str = ""
+    *,
+    project: Project,
+    worker: AbstractBaseUser,
+    blocked_by: AbstractBaseUser | None,
+    reason: str = "",
 ) -> BlockOutcome:
     """Bar ``worker`` from ``project``: no more of its tasks, their live leases given back, and
     their answers on undecided tasks left out of the consensus, which is computed again for
-    each such task after commit. Idempotent: blocking a blocked worker changes nothing."""
+    each such task after commit. ``blocked_by`` is None for an automatic suspension.
+    Idempotent: blocking a blocked worker changes nothing."""
     with transaction.atomic():
         block, created = ProjectBlock.objects.get_or_create(
             project=project, worker=worker, defaults={"blocked_by": blocked_by, "reason": reason}
@@ -175,7 +182,8 @@ def worker_block(
         _leases_give_back(project, worker)
         rescored = _answers_uncount(project, worker)
         for task_id in rescored:
-            transaction.on_commit(partial(consensus_score_task.delay, task_id), robust=True)
+            job = partial(celery_app.tasks[SCORE_TASK].delay, task_id)
+            transaction.on_commit(job, robust=True)
     return BlockOutcome(block, True, rescored)
 
 

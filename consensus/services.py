@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -16,17 +17,21 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
+from sebenzai.celery import app as celery_app
 from workers.models import PointsEntry, PointsReason
 from workers.services import Award, points_award
 
 from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
+from .algorithms.suspension import gold_failing
 from .models import ConsensusResult, Decision, WorkerSkill
 
 # An answer earns points, and counts as agreeing, when it matches the consensus at least this well
 # (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
 AGREEMENT_PASS = 0.5
 GOLD_PASS = 0.5
+# Enqueued by name: the task module imports the suspension service, which imports this one.
+SUSPEND_TASK = "consensus.suspend_worker"
 
 
 def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
@@ -100,6 +105,7 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
         skill.gold_total += 1
         skill.gold_correct += int(grade >= GOLD_PASS)
         skill.save()
+        _suspension_check(skill)
         if grade >= GOLD_PASS:
             points = round(project.points_per_task * grade)
             reason = PointsReason.GOLD_CORRECT
@@ -107,6 +113,26 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
                 Award(annotation.worker_id, annotation.pk, reason, points, _gold_pay_time())
             )
     points_award(awards=awards)
+
+
+def gold_suspends(*, correct: int, total: int) -> bool:
+    """The automatic suspension rule (RELIABILITY C8) with the configured minimum and bar."""
+    rule = settings.SEBENZAI
+    return gold_failing(
+        correct=correct,
+        total=total,
+        min_gold=rule["SUSPEND_MIN_GOLD"],
+        threshold=rule["SUSPEND_GOLD_ACCURACY"],
+    )
+
+
+def _suspension_check(skill: WorkerSkill) -> None:
+    """A cheap look at the running gold counts after a grade; when they fail the rule, the
+    suspension job re-counts from the answers and blocks, after commit and outside this task's
+    locks (blocking locks every undecided task the worker answered)."""
+    if gold_suspends(correct=skill.gold_correct, total=skill.gold_total):
+        job = partial(celery_app.tasks[SUSPEND_TASK].delay, str(skill.project_id), skill.worker_id)
+        transaction.on_commit(job, robust=True)
 
 
 def _apply_accept(task: Task, annotations: list[Annotation], fused: Fused) -> None:

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.db import OperationalError
 
 from .batch import project_rescore, projects_to_rescore
-from .services import consensus_score, score_attempt_begin, unscored_task_ids
+from .services import SUSPEND_TASK, consensus_score, score_attempt_begin, unscored_task_ids
+from .suspension import workers_suspend_failing
 
 
 @shared_task(
@@ -28,6 +29,13 @@ def sweep_unscored_task() -> int:
     for task_id in ids:
         consensus_score_task.delay(task_id)
     return len(ids)
+
+
+@shared_task(name=SUSPEND_TASK, acks_late=True)
+def suspend_worker_task(project_id: str, worker_id: int) -> bool:
+    """After a gold grade: block the worker from the project if their gold record fails the
+    suspension rule. Idempotent (a blocked worker is not blocked again)."""
+    return bool(workers_suspend_failing(project_id=project_id, worker_id=worker_id))
 
 
 @shared_task(name="consensus.rescore_project", acks_late=True)

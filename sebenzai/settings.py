@@ -146,6 +146,10 @@ SEBENZAI = {
     "MIN_ANSWER_MS": env_int("MIN_ANSWER_MS", 800),  # from lease to answer, measured by the server
     "MAX_SKIPS_IN_A_ROW": env_int("MAX_SKIPS_IN_A_ROW", 15),
     "SKIP_COOLDOWN_SECONDS": env_int("SKIP_COOLDOWN_SECONDS", 300),
+    # Automatic suspension on gold (RELIABILITY C8): after this many graded golds in a project, a
+    # worker whose gold accuracy is confidently (Wilson bound) under the bar is blocked from it.
+    "SUSPEND_MIN_GOLD": env_int("SUSPEND_MIN_GOLD", 10),
+    "SUSPEND_GOLD_ACCURACY": float(env_str("SUSPEND_GOLD_ACCURACY", "0.5")),
 }
 
 # --- REST framework -------------------------------------------------------------------------
