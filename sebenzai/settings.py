@@ -136,6 +136,7 @@ SEBENZAI = {
     "ARCHIVE_MAX_ENTRIES": env_int("ARCHIVE_MAX_ENTRIES", 20_000),
     "ARCHIVE_MAX_RATIO": 100,
     "PROJECT_MAX_TASKS": env_int("PROJECT_MAX_TASKS", 1_000_000),  # a storage quota per project
+    "REQUESTER_MAX_TASKS": env_int("REQUESTER_MAX_TASKS", 5_000_000),  # and per requester
     "LEASE_SECONDS": env_int("LEASE_SECONDS", 600),
     "MAX_OBJECTS_PER_ANSWER": 500,
     "MAX_POINTS_PER_POLYGON": 1000,

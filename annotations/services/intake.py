@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -128,17 +129,19 @@ def _store(image: CheckedImage) -> str:
 
 
 def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) -> IntakeReport:
-    """Check, store and record each file; duplicates (same sha256 in this project) are skipped."""
+    """Check, store and record each file; duplicates (same sha256 in this project) are skipped.
+    Files past the project's or the requester's image quota are refused one by one."""
     if project.status == ProjectStatus.DONE:
         raise Conflict(
             code="project_done", field="project", message="A finished project takes no new images."
         )
     limits = settings.SEBENZAI
-    report, rows, seen = IntakeReport(), [], set(project.tasks.values_list("sha256", flat=True))
-    room = limits["PROJECT_MAX_TASKS"] - len(seen)
+    report, candidates = IntakeReport(), []
+    seen = set(project.tasks.values_list("sha256", flat=True))
+    room = _room(project)  # a first look, so a full account decodes nothing
     for incoming in files:
-        if len(rows) >= room:
-            report.errors.append(_quota_error(incoming, limits["PROJECT_MAX_TASKS"]))
+        if len(candidates) >= room.images:
+            report.errors.append(_quota_error(incoming, room))
             continue
         try:
             image = image_check(
@@ -147,33 +150,57 @@ def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) 
                 max_pixels=limits["IMAGE_MAX_PIXELS"],
             )
         except ImageRejected as exc:
-            report.errors.append(
-                {
-                    "field": incoming.field,
-                    "file": original_name_clean(incoming.name),
-                    "code": exc.code,
-                    "message": exc.message,
-                }
-            )
+            report.errors.append(_file_error(incoming, exc.code, exc.message))
             continue
         if image.sha256 in seen:
             report.duplicates += 1
             continue
         seen.add(image.sha256)
-        rows.append(_task_row(project, image, incoming.name, _store(image)))
-    with transaction.atomic():
-        Task.objects.bulk_create(rows, batch_size=500)
-    report.created = [str(row.id) for row in rows]
+        candidates.append((_task_row(project, image, incoming.name, _store(image)), incoming))
+    report.created = _rows_insert(project, candidates, report)
     return report
 
 
-def _quota_error(incoming: IncomingFile, quota: int) -> dict:
-    return {
-        "field": incoming.field,
-        "file": original_name_clean(incoming.name),
-        "code": "quota_exceeded",
-        "message": f"The project holds its limit of {quota:,} images; this one was not stored.",
-    }
+@dataclass(frozen=True)
+class Room:
+    images: int  # how many more images may be stored
+    reason: str  # which quota is the tighter one
+
+
+def _room(project: Project) -> Room:
+    limits = settings.SEBENZAI
+    in_project = Task.objects.filter(project=project).count()
+    in_account = Task.objects.filter(project__owner_id=project.owner_id).count()
+    project_room = limits["PROJECT_MAX_TASKS"] - in_project
+    account_room = limits["REQUESTER_MAX_TASKS"] - in_account
+    if account_room < project_room:
+        quota = limits["REQUESTER_MAX_TASKS"]
+        return Room(max(0, account_room), f"Your account holds its limit of {quota:,} images")
+    quota = limits["PROJECT_MAX_TASKS"]
+    return Room(max(0, project_room), f"The project holds its limit of {quota:,} images")
+
+
+def _rows_insert(project: Project, candidates: list, report: IntakeReport) -> list[str]:
+    """Insert what still fits. The room is counted again under a lock on the requester's row,
+    so two uploads racing (to one project or to two of the same account) cannot both fill it."""
+    with transaction.atomic():
+        owner = get_user_model().objects.select_for_update().filter(pk=project.owner_id)
+        list(owner.values_list("pk", flat=True))  # taken and held until commit
+        room = _room(project)
+        keep, over = candidates[: room.images], candidates[room.images :]
+        Task.objects.bulk_create([row for row, _ in keep], batch_size=500)
+    report.errors.extend(_quota_error(incoming, room) for _, incoming in over)
+    return [str(row.id) for row, _ in keep]
+
+
+def _file_error(incoming: IncomingFile, code: str, message: str) -> dict:
+    name = original_name_clean(incoming.name)
+    return {"field": incoming.field, "file": name, "code": code, "message": message}
+
+
+def _quota_error(incoming: IncomingFile, room: Room) -> dict:
+    message = f"{room.reason}; this one was not stored."
+    return _file_error(incoming, "quota_exceeded", message)
 
 
 def _task_row(project: Project, image: CheckedImage, name: str, path: str) -> Task:
