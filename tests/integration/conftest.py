@@ -65,8 +65,9 @@ def celery_worker_on(transactional_db):
         celery_app.conf.broker_url,
     )
 
-    def start(broker_url: str) -> subprocess.Popen:
-        queue = f"test-{uuid.uuid4().hex[:8]}"
+    def start(broker_url: str, queue: str | None = None) -> subprocess.Popen:
+        """A new worker; on ``queue`` to take over another's (``process.queue``)."""
+        queue = queue or f"test-{uuid.uuid4().hex[:8]}"
         celery_bin = str(Path(sys.executable).with_name("celery"))
         command = [celery_bin, "-A", "sebenzai", "worker", "-Q", queue, "-c", "1",
                    "--pool=prefork", "--without-gossip", "--without-mingle", "-l", "warning"]  # fmt: skip
@@ -77,6 +78,7 @@ def celery_worker_on(transactional_db):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        process.queue = queue
         started.append(process)
         _use_broker(broker_url)
         _conf_set("task_always_eager", False)

@@ -166,3 +166,26 @@ def _kill_tree(pid: int) -> None:
     for child in _children(pid):
         os.kill(child, signal.SIGKILL)
     os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_stopped_with_sigterm_mid_stream_hands_back_its_work_without_the_sweeper(
+    celery_worker_on, make_project, worker_clients
+):
+    """A deploy stops the worker with SIGTERM (docker compose, then SIGKILL after its
+    stop_grace_period): a warm shutdown finishes the job in hand and gives the reserved,
+    unacknowledged messages back to Redis at once, so the next worker scores every answer exactly
+    once with no help from the database-side sweeper."""
+    from django.conf import settings
+
+    first = celery_worker_on(settings.REDIS_URL)
+    project = make_project(images=12)
+    stopper = threading.Timer(0.5, lambda: os.kill(first.pid, signal.SIGTERM))
+    stopper.start()
+    answers = _answer_everything(project, worker_clients[:3])
+    stopper.join()
+    assert first.wait(timeout=60) == 0  # a warm shutdown, not a crash
+
+    celery_worker_on(settings.REDIS_URL, first.queue)  # the new release; no sweep from here on
+    pending = Annotation.objects.filter(task__project=project, score_state=ScoreState.PENDING)
+    assert wait_for(lambda: not pending.exists(), timeout=60, interval=0.5)
+    _assert_scored_exactly_once(project, answers)
