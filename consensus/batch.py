@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F
 
 from annotations.models import (
     Annotation,
@@ -186,10 +187,13 @@ def _accepted_write(project: Project, posteriors: dict) -> tuple[int, int]:
             to_update.append(result)
     Task.objects.bulk_update([r.task for r in to_update], ["confidence"], batch_size=1000)
     ConsensusResult.objects.bulk_update(to_update, ["confidence", "version"], batch_size=1000)
-    sent = Task.objects.filter(pk__in=to_review, state=TaskState.ACCEPTED).update(
-        state=TaskState.REVIEW
+    sent = list(
+        Task.objects.filter(pk__in=to_review, state=TaskState.ACCEPTED).values_list("pk", flat=True)
     )
-    return len(to_update), sent
+    Task.objects.filter(pk__in=sent).update(state=TaskState.REVIEW)
+    # a new version, so an admin's decision made on the page as it was before is a 409
+    ConsensusResult.objects.filter(task_id__in=sent).update(version=F("version") + 1)
+    return len(to_update), len(sent)
 
 
 def project_rescore(*, project_id: object) -> RescoreReport | None:

@@ -7,8 +7,10 @@ import pytest
 from annotations.models import Task, TaskState
 from consensus.algorithms.classification import log_odds_weights
 from consensus.batch import project_rescore, projects_to_rescore
-from consensus.models import ConsensusResult, WorkerSkill
+from consensus.models import ConsensusResult, ReviewAction, WorkerSkill
+from consensus.review import task_review_decide
 from consensus.tasks import rescore_active_task
+from sebenzai.common.errors import Conflict
 from tests.conftest import db_snapshot, lease, submit
 
 pytestmark = pytest.mark.django_db
@@ -77,11 +79,12 @@ def test_rescoring_twice_changes_nothing_the_second_time(crowded):
     )
 
 
-def test_an_accepted_label_the_whole_crowd_contradicts_goes_to_review(crowded):
+def test_an_accepted_label_the_whole_crowd_contradicts_goes_to_review(crowded, make_user):
     project, _ = crowded
     task = Task.objects.filter(project=project, state=TaskState.ACCEPTED).first()
     wrong = next(label for label in LABELS if label != _truth(task))
     Task.objects.filter(pk=task.pk).update(accepted_label={"label": wrong})
+    seen = ConsensusResult.objects.get(task=task).version  # the review page, loaded before
 
     report = project_rescore(project_id=project.pk)
 
@@ -89,6 +92,12 @@ def test_an_accepted_label_the_whole_crowd_contradicts_goes_to_review(crowded):
     task.refresh_from_db()
     assert task.state == TaskState.REVIEW
     assert task.accepted_label == {"label": wrong}  # kept for the admin to see, not rewritten
+    # a decision taken on the page as it was is refused as stale
+    admin = make_user(name="late_admin", staff=True)
+    with pytest.raises(Conflict):
+        task_review_decide(
+            task_id=task.pk, reviewer=admin, action=ReviewAction.REJECT, version=seen
+        )
 
 
 def test_a_task_an_admin_settled_is_left_alone(crowded):
