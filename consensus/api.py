@@ -1,4 +1,5 @@
-"""Staff-only endpoints: dashboard figures, the review queue and its decisions, workers and blocks.
+"""Staff-only endpoints: dashboard figures, the review queue and its decisions, workers and blocks,
+and a fresh scoring attempt for a task whose scoring was quarantined.
 
 Thin: each view parses input, calls one selector or service of ``consensus``, shapes the output.
 Any account that is not staff is refused (403) before a project or task is looked up.
@@ -24,6 +25,7 @@ from sebenzai.common.serializers import (
 from .dashboard import dashboard_figures, workers_table
 from .models import ReviewAction, ReviewDecision
 from .review import review_item, review_queue, task_review_decide, worker_block
+from .services import task_scoring_retry
 
 User = get_user_model()
 
@@ -150,6 +152,16 @@ def review_body(item: dict) -> dict:
             for a in item["answers"]
         ],
     }
+
+
+@extend_schema(request=None, responses={200: dict, 202: dict})
+@api_view(["POST"])
+@permission_classes([IsStaff])
+def scoring_retry(request, task_id):
+    """202 when failed answers were re-queued for scoring; 200 when none had failed."""
+    requeued = task_scoring_retry(task_id=task_id)
+    body = {"task": str(task_id), "requeued_answers": requeued}
+    return Response(body, status=202 if requeued else 200)
 
 
 @extend_schema(responses={200: dict})

@@ -1,4 +1,5 @@
-"""Staff-only API under /api/v1/staff/: dashboards' figures, the review queue, worker blocks."""
+"""Staff-only API under /api/v1/staff/: dashboards' figures, the review queue, worker blocks,
+and scoring retries of quarantined tasks."""
 
 from django.urls import path
 
@@ -14,4 +15,9 @@ urlpatterns = [
         name="staff-worker-block",
     ),
     path("tasks/<uuid:task_id>/review/", staff.review, name="staff-task-review"),
+    path(
+        "tasks/<uuid:task_id>/scoring/retry/",
+        staff.scoring_retry,
+        name="staff-task-scoring-retry",
+    ),
 ]

@@ -19,7 +19,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, Floor, Least, Trunc
 from django.utils import timezone
 
-from annotations.models import Annotation, Project, ProjectBlock, Task, TaskState
+from annotations.models import Annotation, Project, ProjectBlock, ScoreState, Task, TaskState
 from workers.models import PointsEntry
 
 from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
@@ -33,6 +33,7 @@ CLASS_KINDS = ("classification", "moderation")
 DASHBOARD_WORK_MEM = "32MB"
 ANSWER_WINDOW_HOURS = 48
 STATES = [TaskState.OPEN, TaskState.ACCEPTED, TaskState.REVIEW, TaskState.REJECTED]
+FAILED_LISTED = 20  # tasks named in the dashboard's list of scoring failures
 
 
 def _tasks(project: Project):
@@ -198,6 +199,27 @@ def points_cost(*, project: Project) -> dict:
     }
 
 
+def scoring_failures(*, project: Project) -> dict:
+    """Answers whose scoring failed for good (quarantined after SCORE_MAX_ATTEMPTS): how many,
+    on how many tasks, and the first ``FAILED_LISTED`` of those tasks (gold ones included)."""
+    rows = (
+        _answers(project)
+        .filter(score_state=ScoreState.FAILED)
+        .values("task_id", "task__is_gold")
+        .annotate(n=Count("id"))
+        .values_list("task_id", "task__is_gold", "n")
+        .order_by()
+    )
+    return _failures(list(rows))
+
+
+def _failures(rows: list[tuple]) -> dict:
+    """(task, is_gold, failed answers) rows into the dashboard's figure, tasks in id order."""
+    rows = sorted(rows, key=lambda row: str(row[0]))
+    listed = [{"task": str(t), "gold": gold, "answers": n} for t, gold, n in rows[:FAILED_LISTED]]
+    return {"answers": sum(n for _, _, n in rows), "tasks": len(rows), "listed": listed}
+
+
 def state_counts(*, project: Project) -> dict:
     counts = dict(_tasks(project).values("state").annotate(n=Count("id")).values_list("state", "n"))
     return {state: counts.get(state, 0) for state in STATES}
@@ -220,6 +242,7 @@ def dashboard_figures(*, project: Project) -> dict:
             "confidence": confidence_histogram(project=project),
             "answers_per_hour": answers_per_hour(project=project),
             "gold": gold_accuracy(project=project),
+            "score_failed": scoring_failures(project=project),
         }
     if "agreement" not in figures:
         figures["agreement"] = label_agreement(project=project)
@@ -305,7 +328,8 @@ def _bins(counts: dict) -> list[dict]:
 
 
 ANSWER_FIGURES_SQL = """
-SELECT GROUPING(hour), GROUPING(truth, answer), hour, truth, answer, COUNT(*),
+SELECT GROUPING(hour), GROUPING(truth, answer), GROUPING(failed_task),
+       hour, truth, answer, failed_task, is_gold, COUNT(*),
        COUNT(*) FILTER (WHERE is_gold AND gold_grade IS NOT NULL),
        COUNT(*) FILTER (WHERE is_gold AND gold_grade >= %(pass)s),
        AVG(gold_grade) FILTER (WHERE is_gold)
@@ -315,11 +339,12 @@ FROM (
                 THEN t.accepted_label ->> %(key)s END AS truth,
            CASE WHEN %(classes)s AND t.state = 'accepted' AND NOT t.is_gold
                 THEN a.payload ->> %(key)s END AS answer,
+           CASE WHEN a.score_state = %(failed)s THEN a.task_id END AS failed_task,
            t.is_gold, a.gold_grade
     FROM annotations_annotation a JOIN annotations_task t ON t.id = a.task_id
     WHERE t.project_id = %(project)s
 ) answers
-GROUP BY GROUPING SETS ((hour), (truth, answer), ())
+GROUP BY GROUPING SETS ((hour), (truth, answer), (failed_task, is_gold), ())
 """
 
 
@@ -327,20 +352,31 @@ def _answer_figures_pg(project: Project) -> dict:
     since = _hour_window()[0]
     classes = project.kind in CLASS_KINDS
     key = "label" if project.kind == "classification" else "verdict"
-    params = {"project": project.pk, "since": since, "classes": classes, "key": key, "pass": 0.5}
+    params = {
+        "project": project.pk,
+        "since": since,
+        "classes": classes,
+        "key": key,
+        "pass": 0.5,
+        "failed": ScoreState.FAILED.value,
+    }
     with connection.cursor() as cursor:
         cursor.execute(ANSWER_FIGURES_SQL, params)
         rows = cursor.fetchall()
-    hours, cells, gold = {}, [], {}
-    for g_hour, g_pair, hour, truth, answer, n, gold_n, passed, mean in rows:
-        if not g_hour and hour is not None:
+    hours, cells, gold, failed = {}, [], {}, []
+    for g_hour, g_pair, g_failed, hour, truth, answer, task, is_gold, n, *graded in rows:
+        if not g_failed:  # one row per task with failed answers (and one for all the rest)
+            if task is not None:
+                failed.append((task, is_gold, n))
+        elif not g_hour and hour is not None:
             hours[hour] = n
         elif not g_pair and truth is not None:
             cells.append((truth, answer, n))
         elif g_hour and g_pair:
-            gold = {"answers": gold_n, "mean": mean, "passed": passed}
+            gold = dict(zip(("answers", "passed", "mean"), graded, strict=True))
     gold["share_passed"] = gold["passed"] / gold["answers"] if gold["answers"] else None
     figures = {"answers_per_hour": _hours_filled(hours), "gold": gold}
+    figures["score_failed"] = _failures(failed)
     if classes:
         figures["agreement"] = _matrix(project, cells)
     return figures

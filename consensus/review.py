@@ -36,11 +36,9 @@ from sebenzai.common.errors import Conflict, DomainError, NotFound
 from .aggregate import gold_grade
 from .dashboard import skill_figures
 from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill
-from .services import agreement_regrade, counted_annotations, points_settle
+from .services import SCORE_TASK, agreement_regrade, counted_annotations, points_settle
 
 User = get_user_model()
-# Enqueued by name: the task module reaches this one (batch -> suspension -> worker_block).
-SCORE_TASK = "consensus.score"
 REVIEWED_METHOD = "review"  # ConsensusResult.method prefix of a task an admin settled
 REVIEWED_CONFIDENCE = 1.0  # an admin's settlement is taken as certain
 

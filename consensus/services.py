@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
 from sebenzai.celery import app as celery_app
+from sebenzai.common.errors import NotFound
 from workers.models import PointsEntry, PointsReason
 from workers.services import Award, points_award
 
@@ -30,8 +31,10 @@ from .models import ConsensusResult, Decision, WorkerSkill
 # (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
 AGREEMENT_PASS = 0.5
 GOLD_PASS = 0.5
-# Enqueued by name: the task module imports the suspension service, which imports this one.
+# Jobs enqueued by name: the task module imports the suspension and review services, which
+# import this one (and review's worker_block) — importing consensus.tasks here would be a cycle.
 SUSPEND_TASK = "consensus.suspend_worker"
+SCORE_TASK = "consensus.score"
 
 
 def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
@@ -273,6 +276,24 @@ def score_attempt_begin(*, task_id: object) -> bool:
     pending.update(score_attempts=F("score_attempts") + 1)
     exhausted = pending.filter(score_attempts__gt=budget).update(score_state=ScoreState.FAILED)
     return not exhausted
+
+
+@transaction.atomic
+def task_scoring_retry(*, task_id: object) -> int:
+    """Give a task whose scoring was quarantined (answers ``failed``) a fresh attempt budget:
+    its failed answers go back to pending with no attempts counted, and one scoring job is
+    enqueued after commit. Returns how many answers were re-queued; 0 (and nothing enqueued)
+    when none had failed, so a repeat, or a retry racing another, does nothing more.
+    Raises NotFound for a task that does not exist."""
+    task = Task.objects.select_for_update(of=("self",), no_key=True).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("No such task.", field="task")
+    failed = Annotation.objects.filter(task=task, score_state=ScoreState.FAILED)
+    requeued = failed.update(score_state=ScoreState.PENDING, score_attempts=0)
+    if requeued:
+        job = partial(celery_app.tasks[SCORE_TASK].delay, str(task.pk))
+        transaction.on_commit(job, robust=True)
+    return requeued
 
 
 def unscored_task_ids(*, older_than_seconds: int) -> list[str]:

@@ -5,12 +5,18 @@ from django.conf import settings
 from django.db import OperationalError
 
 from .batch import project_rescore, projects_to_rescore
-from .services import SUSPEND_TASK, consensus_score, score_attempt_begin, unscored_task_ids
+from .services import (
+    SCORE_TASK,
+    SUSPEND_TASK,
+    consensus_score,
+    score_attempt_begin,
+    unscored_task_ids,
+)
 from .suspension import workers_suspend_failing
 
 
 @shared_task(
-    name="consensus.score",
+    name=SCORE_TASK,
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,

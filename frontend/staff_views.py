@@ -1,8 +1,8 @@
 """Staff pages. Thin: each view renders a template; figures come from ``consensus.dashboard``.
 
 Only staff reach them: an anonymous visitor is sent to sign in, any other account gets a 404, as
-if the pages did not exist. Decisions and blocks are posted by the pages' scripts to the staff
-API (``/api/v1/staff/``), which checks the same.
+if the pages did not exist. Decisions, blocks and scoring retries are posted by the pages'
+scripts to the staff API (``/api/v1/staff/``), which checks the same.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def dashboard(request: HttpRequest, project_id) -> HttpResponse:
     context = {
         "project": project,
         "panels": dashboard_panels(figures),
+        "score_failed": figures["score_failed"],
         "figures": figures,
         "refresh_seconds": REFRESH_SECONDS,
     }
@@ -60,9 +61,8 @@ def dashboard_live(request: HttpRequest, project_id) -> JsonResponse:
     """The dashboard's figures and its panels freshly drawn, polled by the page."""
     project = get_object_or_404(Project, pk=project_id)
     figures = dashboard_figures(project=project)
-    html = render_to_string(
-        "frontend/staff/_panels.html", {"panels": dashboard_panels(figures)}, request=request
-    )
+    context = {"panels": dashboard_panels(figures), "score_failed": figures["score_failed"]}
+    html = render_to_string("frontend/staff/_panels.html", context, request=request)
     return JsonResponse({"figures": figures, "html": html})
 
 

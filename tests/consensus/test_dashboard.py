@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
-from annotations.models import Annotation, Task, TaskState
+from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.dashboard import (
     answers_per_hour,
     confidence_histogram,
@@ -16,6 +16,7 @@ from consensus.dashboard import (
     label_agreement,
     points_cost,
     progress_over_time,
+    scoring_failures,
     state_counts,
     workers_table,
 )
@@ -169,6 +170,23 @@ def test_the_one_scan_figures_equal_the_figure_by_figure_queries(crowded):
     assert figures["agreement"] == label_agreement(project=crowded)
     assert figures["gold"] == gold_accuracy(project=crowded)
     assert figures["cost"] == points_cost(project=crowded)
+    assert figures["score_failed"] == scoring_failures(project=crowded)
+    assert figures["score_failed"] == {"answers": 0, "tasks": 0, "listed": []}
+
+
+def test_failed_scoring_is_counted_in_full_and_listed_up_to_the_cap(crowded, monkeypatch):
+    # given a project where every answer's scoring failed, and a list cap below its task count
+    monkeypatch.setattr("consensus.dashboard.FAILED_LISTED", 5)
+    answers = Annotation.objects.filter(task__project=crowded)
+    answers.update(score_state=ScoreState.FAILED)
+    # when the dashboard is computed
+    failed = dashboard_figures(project=crowded)["score_failed"]
+    # then every answer and task is counted, the first five tasks by id are listed
+    tasks = sorted(str(pk) for pk in answers.values_list("task_id", flat=True).distinct())
+    assert failed["answers"] == answers.count()
+    assert failed["tasks"] == len(tasks) == 12
+    assert [row["task"] for row in failed["listed"]] == tasks[:5]
+    assert failed == scoring_failures(project=crowded)
 
 
 def test_the_review_queue_puts_review_first_then_the_least_confident_open_tasks(make_project):

@@ -113,6 +113,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v1/staff/tasks/{task_id}/review/"): Op((401, 403, 403, 403, 200)),
     ("POST", "/api/v1/staff/tasks/{task_id}/review/"): Op((401, 403, 403, 403, 201), _review),
+    # (nothing of the review task failed to score: staff get 200, nothing re-queued)
+    ("POST", "/api/v1/staff/tasks/{task_id}/scoring/retry/"): Op(
+        (401, 403, 403, 403, 200), lambda w: {}
+    ),
 }
 DEFAULT_PARAMS = {
     "id": "project",
