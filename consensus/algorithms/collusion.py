@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WILSON_Z = 1.645  # one-sided 95 %
+from .intervals import wilson_bounds
+
 SHAPE_TOLERANCE_PX = 1.0
 
 
@@ -95,15 +96,6 @@ def _per_answer_counts(task: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, 
     return task_counts[task_inverse], code_counts[code_inverse]
 
 
-def wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float = WILSON_Z) -> np.ndarray:
-    """Lower end of the Wilson score interval, element-wise; 0 where there are no trials."""
-    n = np.maximum(trials.astype(float), 1.0)
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return np.where(trials > 0, (centre - spread) / (1 + z * z / n), 0.0)
-
-
 def copying_pairs(
     task: np.ndarray,
     worker: np.ndarray,
@@ -137,7 +129,7 @@ def copying_pairs(
     suspect = (
         (shared >= min_shared)
         & (unusual_n >= min_unusual)
-        & (wilson_lower(twins_n, unusual_n) >= min_share)
+        & (wilson_bounds(twins_n, unusual_n)[0] >= min_share)
         & (_distinct_twin_answers(pair[twins], code[i][twins], len(pair_keys)) >= 2)
     )
     return [

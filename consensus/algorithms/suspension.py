@@ -10,21 +10,12 @@ is above ``1 - threshold``. With the defaults (at least 10 golds, threshold 0.5)
 
 from __future__ import annotations
 
-import math
-
-# One-sided 95 %: the worker is suspended when we are 95 % sure their accuracy is below the bar.
-WILSON_Z = 1.645
+from .intervals import wilson_bounds
 
 
-def wilson_upper(correct: int, total: int, z: float = WILSON_Z) -> float:
-    """Upper end of the Wilson score interval of ``correct`` successes in ``total`` trials."""
-    if total <= 0:
-        return 1.0
-    p = correct / total
-    z2 = z * z
-    centre = p + z2 / (2 * total)
-    spread = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
-    return min(1.0, (centre + spread) / (1 + z2 / total))
+def wilson_upper(correct: int, total: int) -> float:
+    """Upper end of the one-sided 95 % Wilson interval of ``correct`` right in ``total``."""
+    return float(wilson_bounds(correct, total)[1])
 
 
 def gold_failing(*, correct: int, total: int, min_gold: int, threshold: float) -> bool:
