@@ -50,18 +50,40 @@ def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
 
 
 def _skills(task: Task, annotations: list[Annotation]) -> dict[int, WorkerSkill]:
-    for annotation in annotations:
-        WorkerSkill.objects.get_or_create(
-            worker_id=annotation.worker_id,
-            project_id=task.project_id,
-            defaults={"alpha": BetaSkill().alpha, "beta": BetaSkill().beta},
-        )
+    """The answering workers' skill rows in the project, locked, made at the prior if new: one
+    locking query, and one insert more the first time a worker is seen in the project."""
+    workers = sorted({a.worker_id for a in annotations})
+    rows = _skills_locked(task.project_id, workers)
+    missing = [w for w in workers if w not in rows]
+    if missing:
+        prior = BetaSkill()
+        WorkerSkill.objects.bulk_create(
+            [WorkerSkill(worker_id=w, project_id=task.project_id, alpha=prior.alpha, beta=prior.beta)
+             for w in missing],
+            ignore_conflicts=True,  # another scorer made it first: lock theirs
+        )  # fmt: skip
+        rows = _skills_locked(task.project_id, workers)
+    return rows
+
+
+def _skills_locked(project_id: object, workers: list[int]) -> dict[int, WorkerSkill]:
     rows = (
         WorkerSkill.objects.select_for_update()
-        .filter(project_id=task.project_id, worker_id__in=[a.worker_id for a in annotations])
+        .filter(project_id=project_id, worker_id__in=workers)
         .order_by("worker_id")
     )  # one lock order for every scorer, so two of them never deadlock
     return {row.worker_id: row for row in rows}
+
+
+SKILL_FIELDS = ["alpha", "beta", "gold_correct", "gold_total", "agreed", "disagreed", "updated_at"]
+
+
+def _skills_save(skills: list[WorkerSkill]) -> None:
+    """One UPDATE for the rows an answer moved (bulk_update does not touch auto_now fields)."""
+    now = timezone.now()
+    for skill in skills:
+        skill.updated_at = now
+    WorkerSkill.objects.bulk_update(skills, SKILL_FIELDS)
 
 
 def _observe(skill: WorkerSkill, grade: float, weight: float) -> None:
@@ -102,12 +124,10 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
             project.kind, annotation.payload, task.gold_answer, project.iou_threshold
         )
         annotation.gold_grade = grade
-        annotation.save(update_fields=["gold_grade"])
         skill = skills[annotation.worker_id]
         _observe(skill, grade, GOLD_WEIGHT)
         skill.gold_total += 1
         skill.gold_correct += int(grade >= GOLD_PASS)
-        skill.save()
         _suspension_check(skill)
         if grade >= GOLD_PASS:
             points = round(project.points_per_task * grade)
@@ -115,6 +135,8 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
             awards.append(
                 Award(annotation.worker_id, annotation.pk, reason, points, _gold_pay_time())
             )
+    Annotation.objects.bulk_update(pending, ["gold_grade"])
+    _skills_save([skills[a.worker_id] for a in pending])
     points_award(awards=awards)
 
 
@@ -138,23 +160,25 @@ def _suspension_check(skill: WorkerSkill) -> None:
         transaction.on_commit(job, robust=True)
 
 
-def _apply_accept(task: Task, annotations: list[Annotation], fused: Fused) -> None:
+def _apply_accept(
+    task: Task, annotations: list[Annotation], fused: Fused, skills: dict[int, WorkerSkill]
+) -> None:
     task.state, task.accepted_label = TaskState.ACCEPTED, fused.label
     task.confidence, task.decided_at = fused.confidence, timezone.now()
-    skills = _skills(task, annotations)
-    awards = []
+    graded, awards = [], []
     for annotation, agreement in zip(annotations, fused.agreement, strict=True):
         if annotation.agreement is None:
             skill = skills[annotation.worker_id]
             _observe(skill, agreement, AGREEMENT_WEIGHT)
             skill.agreed += int(agreement >= AGREEMENT_PASS)
             skill.disagreed += int(agreement < AGREEMENT_PASS)
-            skill.save()
             annotation.agreement = agreement
-            annotation.save(update_fields=["agreement"])
+            graded.append(annotation)
         if agreement >= AGREEMENT_PASS:
             points = answer_points(task=task, agreement=agreement)
             awards.append(Award(annotation.worker_id, annotation.pk, PointsReason.ACCEPTED, points))
+    Annotation.objects.bulk_update(graded, ["agreement"])
+    _skills_save([skills[a.worker_id] for a in graded])
     points_award(awards=awards)
 
 
@@ -170,9 +194,9 @@ def agreement_regrade(
         if annotation.agreement is not None:
             _count_agreement(skill, annotation.agreement, sign=-1)
         _count_agreement(skill, agreement)
-        skill.save()
         annotation.agreement = agreement
-        annotation.save(update_fields=["agreement"])
+    Annotation.objects.bulk_update(annotations, ["agreement"])
+    _skills_save(list(skills.values()))
 
 
 def points_settle(*, task: Task, annotations: list[Annotation], agreements: list[float]) -> None:
@@ -213,8 +237,7 @@ def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: D
         ConsensusResult.objects.create(task=task, **values)
 
 
-def _fuse(task: Task, annotations: list[Annotation]) -> Fused:
-    skills = _skills(task, annotations)
+def _fuse(task: Task, annotations: list[Annotation], skills: dict[int, WorkerSkill]) -> Fused:
     accuracies = [skills[a.worker_id].accuracy for a in annotations]
     project = task.project
     return FUSERS[project.kind](
@@ -255,11 +278,12 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
 
 def _decide(task: Task, annotations: list[Annotation]) -> Decision:
-    fused = _fuse(task, annotations)
+    skills = _skills(task, annotations)
+    fused = _fuse(task, annotations, skills)
     decision = decision_for(confidence=fused.confidence, answers=len(annotations), task=task)
     _record(task, annotations, fused, decision)
     if decision == Decision.ACCEPT:
-        _apply_accept(task, annotations, fused)
+        _apply_accept(task, annotations, fused, skills)
     elif decision == Decision.MORE:
         task.target_redundancy += 1
     elif decision == Decision.REVIEW:
