@@ -34,6 +34,17 @@ def png_bytes(width: int = 64, height: int = 48, seed: int = 0, fmt: str = "PNG"
     return out.getvalue()
 
 
+def png_files(name: str, seeds) -> list[io.BytesIO]:
+    """PNGs as the test client uploads them (bytes with a name): ``name`` formatted with each
+    seed, e.g. ``"q{}.png"``."""
+    files = []
+    for seed in seeds:
+        image = io.BytesIO(png_bytes(seed=seed))
+        image.name = name.format(seed)
+        files.append(image)
+    return files
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = str(tmp_path / "media")

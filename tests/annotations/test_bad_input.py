@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from annotations.models import Annotation, Assignment, Project, Task
-from tests.conftest import PASSWORD, db_snapshot, lease, png_bytes, submit
+from tests.conftest import PASSWORD, db_snapshot, lease, png_bytes, png_files, submit
 from workers.models import WorkerProfile
 
 pytestmark = pytest.mark.django_db
@@ -1244,10 +1244,10 @@ def test_uploading_too_often_is_throttled_per_requester(
     project = make_project(images=0)
 
     def upload(client, seed):
-        image = io.BytesIO(png_bytes(seed=seed))
-        image.name = f"u{seed}.png"
         return client.post(
-            f"/api/v1/projects/{project.pk}/tasks/", {"images": [image]}, format="multipart"
+            f"/api/v1/projects/{project.pk}/tasks/",
+            {"images": png_files("u{}.png", [seed])},
+            format="multipart",
         )
 
     assert [upload(requester_client, s).status_code for s in (1, 2, 3)] == [201, 201, 429]
@@ -1261,11 +1261,7 @@ def test_images_past_the_project_quota_are_refused_and_nothing_else_is_lost(
 ):
     settings.SEBENZAI = {**settings.SEBENZAI, "PROJECT_MAX_TASKS": 3}
     project = make_project(images=2)
-    files = []
-    for seed in (101, 102, 103):
-        image = io.BytesIO(png_bytes(seed=seed))
-        image.name = f"q{seed}.png"
-        files.append(image)
+    files = png_files("q{}.png", (101, 102, 103))
     response = requester_client.post(
         f"/api/v1/projects/{project.pk}/tasks/", {"images": files}, format="multipart"
     )

@@ -1,14 +1,12 @@
 """Storage quotas: images per project and per requester, refused file by file with a reason that
 names the quota, exact even when uploads race."""
 
-import io
-
 import pytest
 from django.conf import settings as django_settings
 
 from annotations.models import Task
 from annotations.services.intake import IncomingFile, tasks_create_from_files
-from tests.conftest import at_once, png_bytes
+from tests.conftest import at_once, png_bytes, png_files
 
 
 def _files(seeds) -> list[IncomingFile]:
@@ -22,11 +20,7 @@ def test_images_past_the_requesters_quota_are_refused_across_projects(
     settings.SEBENZAI = {**settings.SEBENZAI, "REQUESTER_MAX_TASKS": 4}
     make_project(images=2, name="first")
     second = make_project(images=1, name="second")
-    uploads = []
-    for seed in (201, 202, 203):
-        image = io.BytesIO(png_bytes(seed=seed))
-        image.name = f"a{seed}.png"
-        uploads.append(image)
+    uploads = png_files("a{}.png", (201, 202, 203))
     response = requester_client.post(
         f"/api/v1/projects/{second.pk}/tasks/", {"images": uploads}, format="multipart"
     )
