@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -19,8 +21,22 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+    return _number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _number(name, default, float, "a number")
+
+
+def _number(name: str, default, kind: type, what: str):
+    """A mistyped number stops start-up with one line naming the variable, not a traceback."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw[:40]!r}.") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ Unset DATABASE_URL means a SQLite file; unset REDIS_URL means Celery runs tasks 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import BASE_DIR, env_bool, env_int, env_list, env_str
+from .env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -150,7 +150,7 @@ SEBENZAI = {
     # Automatic suspension on gold (RELIABILITY C8): after this many graded golds in a project, a
     # worker whose gold accuracy is confidently (Wilson bound) under the bar is blocked from it.
     "SUSPEND_MIN_GOLD": env_int("SUSPEND_MIN_GOLD", 10),
-    "SUSPEND_GOLD_ACCURACY": float(env_str("SUSPEND_GOLD_ACCURACY", "0.5")),
+    "SUSPEND_GOLD_ACCURACY": env_float("SUSPEND_GOLD_ACCURACY", 0.5),
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -101,6 +101,27 @@ def test_manage_py_says_a_configuration_mistake_in_one_line():
     assert result.stderr.strip() == "error: SECRET_KEY must be set when DEBUG is off."
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("MIN_ANSWER_MS", "fast", "error: MIN_ANSWER_MS must be a whole number, not 'fast'."),
+        ("SUSPEND_GOLD_ACCURACY", "half", "error: SUSPEND_GOLD_ACCURACY must be a number, not 'half'."),
+    ],
+)  # fmt: skip
+def test_a_mistyped_number_is_named_in_one_line(variable, value, line):
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "sebenzai.settings", "DEBUG": "1", variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == line
+
+
 def test_debug_is_off_unless_asked_for():
     assert (
         _run_settings({"SECRET_KEY": "Q7#kd93nf0qpa9x2mvz81lk4n6b0w" * 2}).stdout.strip() == "False"
