@@ -1,5 +1,5 @@
 """Schema fuzzing: schemathesis generates requests from the served OpenAPI schema and sends them
-to a live server on 127.0.0.1, as a requester and as a worker. No answer may be a 5xx, and every
+to a live server on 127.0.0.1, as a requester, a worker and staff. No answer may be a 5xx, and every
 4xx is JSON of the one error shape, ``{"error": {"code", "message", "field"}}``."""
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ def api_schema(live_server, transactional_db):
 def tokens(make_user, make_project, requester) -> dict[str, str]:
     make_project(images=2)
     worker = make_user(Role.WORKER, "fuzz-worker")
+    staff = make_user(Role.REQUESTER, "fuzz-admin", staff=True)
     return {
         "requester": Token.objects.get_or_create(user=requester)[0].key,
         "worker": Token.objects.get_or_create(user=worker)[0].key,
+        "staff": Token.objects.get_or_create(user=staff)[0].key,
     }
 
 
@@ -51,7 +53,7 @@ def _operations(schema) -> list:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-@pytest.mark.parametrize("role", ["requester", "worker"])
+@pytest.mark.parametrize("role", ["requester", "worker", "staff"])
 def test_no_server_error_and_one_error_shape(api_schema, tokens, role):
     headers = {"Authorization": f"Token {tokens[role]}"}
     operations = _operations(api_schema)
