@@ -169,6 +169,9 @@ class Annotation(TimeStampedModel):
         max_length=10, choices=ScoreState.choices, default=ScoreState.PENDING
     )
     score_attempts = models.PositiveSmallIntegerField(default=0)
+    # When the latest scoring attempt began: a lease on the attempt, so the sweeper never sends a
+    # second job while one may still be running (it cannot outlive the Celery hard time limit).
+    score_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

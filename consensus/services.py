@@ -297,7 +297,7 @@ def score_attempt_begin(*, task_id: object) -> bool:
     failed (visible to admins) instead of retrying a poison job forever. Says whether to go on."""
     budget = settings.SEBENZAI["SCORE_MAX_ATTEMPTS"]
     pending = Annotation.objects.filter(task_id=task_id, score_state=ScoreState.PENDING)
-    pending.update(score_attempts=F("score_attempts") + 1)
+    pending.update(score_attempts=F("score_attempts") + 1, score_started_at=timezone.now())
     exhausted = pending.filter(score_attempts__gt=budget).update(score_state=ScoreState.FAILED)
     return not exhausted
 
@@ -320,9 +320,24 @@ def task_scoring_retry(*, task_id: object) -> int:
     return requeued
 
 
-def unscored_task_ids(*, older_than_seconds: int) -> list[str]:
-    """Tasks with answers still pending after a while: their scoring message was lost."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+def score_lease_seconds() -> int:
+    """How long a begun scoring attempt holds its task: past Celery's hard time limit the job
+    has certainly been killed, so only then may the sweeper send another."""
+    return settings.CELERY_TASK_TIME_LIMIT + 30
+
+
+def unscored_task_ids(*, older_than_seconds: int, lease_seconds: int | None = None) -> list[str]:
+    """Tasks with answers still pending after a while, and no scoring attempt begun within the
+    lease (``score_lease_seconds`` unless given): their scoring message was lost, or the job
+    that took it died. A task whose job may still be running is never sent again."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    lease = score_lease_seconds() if lease_seconds is None else lease_seconds
+    idle = Q(score_started_at__isnull=True) | Q(
+        score_started_at__lte=now - timedelta(seconds=lease)
+    )
     ready = Q(task__is_gold=True) | Q(task__answers_count__gte=F("task__target_redundancy"))
-    rows = Annotation.objects.filter(ready, score_state=ScoreState.PENDING, created_at__lt=cutoff)
+    rows = Annotation.objects.filter(
+        ready, idle, score_state=ScoreState.PENDING, created_at__lt=cutoff
+    )
     return [str(pk) for pk in rows.values_list("task_id", flat=True).distinct()[:5000]]

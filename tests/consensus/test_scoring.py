@@ -1,6 +1,9 @@
 """Scoring a task through the service: decisions, skill, points, idempotency."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 
 from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.models import ConsensusResult, Decision, WorkerSkill
@@ -61,6 +64,24 @@ def test_a_lost_scoring_message_is_found_by_the_sweeper(
 
     assert unscored_task_ids(older_than_seconds=-1) == []
     assert Task.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+
+
+def test_the_sweeper_never_resends_a_task_whose_scoring_job_may_still_be_running(
+    make_project, worker_clients, django_capture_on_commit_callbacks, settings
+):
+    # given a task whose answers wait for scoring, and a job that has begun an attempt on it
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car"] * 3, django_capture_on_commit_callbacks, execute=False)
+    task = Task.objects.get(project=project)
+    assert score_attempt_begin(task_id=task.pk) is True
+    began = Annotation.objects.filter(task=task).first().score_started_at
+    lease = settings.CELERY_TASK_TIME_LIMIT + 30
+    # then however old the answers are, the sweeper leaves it alone while the job may run
+    with time_machine.travel(began + timedelta(seconds=lease - 1), tick=False):
+        assert unscored_task_ids(older_than_seconds=0) == []
+    # and once the attempt is past the hard time limit, the job is dead: the sweeper sends again
+    with time_machine.travel(began + timedelta(seconds=lease + 1), tick=False):
+        assert unscored_task_ids(older_than_seconds=0) == [str(task.pk)]
 
 
 def test_a_poison_task_is_quarantined_after_its_attempt_budget(

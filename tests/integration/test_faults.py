@@ -43,8 +43,9 @@ def _answer_everything(project, clients) -> int:
 
 
 def _sweep() -> None:
-    """The database-side sweeper, as the beat job runs it, without its one-minute grace."""
-    for task_id in unscored_task_ids(older_than_seconds=0):
+    """The database-side sweeper, as the beat job runs it, without its one-minute grace and as if
+    a killed job's lease on its attempt had run out (it does at the Celery hard time limit)."""
+    for task_id in unscored_task_ids(older_than_seconds=0, lease_seconds=0):
         celery_app.tasks["consensus.score"].delay(task_id)
 
 
