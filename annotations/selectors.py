@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from .models import Assignment, AssignmentState, Project, Task, TaskState
@@ -32,6 +32,12 @@ def project_progress(*, project: Project) -> dict:
         "tasks": counts,
         "total": sum(counts.values()),
         "gold_tasks": tasks.filter(is_gold=True).count(),
+        # Gold is served to at most redundancy_max workers each (to look like any task): when
+        # this nears 0, new workers stop meeting gold and the requester should add some.
+        "gold_answers_left": tasks.filter(is_gold=True, state=TaskState.OPEN).aggregate(
+            left=Sum(project.redundancy_max - F("slots_taken"))
+        )["left"]
+        or 0,
         "answers": work["answers"],
         "gold_answers": Assignment.objects.filter(
             task__project=project, task__is_gold=True, state=AssignmentState.SUBMITTED

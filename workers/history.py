@@ -106,14 +106,17 @@ def checks_feedback(*, user: AbstractBaseUser, since: datetime | None) -> list[d
             PointsEntry.objects.filter(annotation=OuterRef("pk"), reason=PointsReason.GOLD_CORRECT)
         )
     )
-    return [_feedback(a) for a in answers.order_by("created_at")[:20]]
+    items = [_feedback(a) for a in answers.order_by("created_at")[:20]]
+    return sorted(items, key=lambda i: (i["answered_at"], i["project"], i.get("expected", "")))
 
 
 def _feedback(answer: Annotation) -> dict:
+    """Only the hour of the answer, and items in an order of their own within it: an exact time
+    would let a worker (or a ring of colluders) match the feedback to the task it was on."""
     task = answer.task
+    hour = answer.created_at.replace(minute=0, second=0, microsecond=0)
     item = {
-        "answered_at": answer.created_at.isoformat(),
-        "revealed_at": (answer.created_at + reveal_delay()).isoformat(),
+        "answered_at": hour.isoformat(),
         "project": task.project.name,
         "correct": answer.passed,
     }

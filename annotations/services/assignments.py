@@ -59,7 +59,9 @@ def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool
             F("target_redundancy") - F("slots_taken"), "created_at", "id"
         )
     else:
-        tasks = tasks.order_by("created_at", "id")
+        # Gold is held to the most answers an ordinary task can get and drawn at random: served
+        # to everyone in one order, colluders comparing notes would spot it (reliability C1).
+        tasks = tasks.filter(slots_taken__lt=F("project__redundancy_max")).order_by("?")
     return tasks.filter(~Exists(answered))
 
 
@@ -163,8 +165,7 @@ def _release(assignment: Assignment, state: AssignmentState) -> None:
     assignment.state = state
     assignment.finished_at = timezone.now()
     assignment.save(update_fields=["state", "finished_at"])
-    if not assignment.task.is_gold:
-        Task.objects.filter(pk=assignment.task_id).update(slots_taken=F("slots_taken") - 1)
+    Task.objects.filter(pk=assignment.task_id).update(slots_taken=F("slots_taken") - 1)
 
 
 @transaction.atomic

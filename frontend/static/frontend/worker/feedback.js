@@ -17,6 +17,7 @@ export async function showFeedback(api, toast) {
   toast.replaceChildren(
     ...items.map((item) => {
       const line = document.createElement("p");
+      // The server gives only the hour of the answer (an exact time would point at the task).
       const when = new Date(item.answered_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       line.className = item.correct ? "correct" : "wrong";
       line.textContent = item.correct
