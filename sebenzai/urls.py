@@ -1,11 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from annotations.api import requester, worker
 from annotations.exports import api as exports
-from sebenzai.common.auth_views import ThrottledLoginView
+from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view
 from workers import api as accounts
 
@@ -47,14 +48,26 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("admin/login/", admin_login_redirect),  # before the admin's own, unlimited, form
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves Swagger UI's start-up script as a file: no inline script, so the CSP holds
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
-    path("api-auth/", include("rest_framework.urls")),
+    # Every form that takes a password is rate-limited: the browsable API's log-in is not served,
+    # and password reset is not either (it needs outgoing mail, which is not configured).
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("", include("frontend.urls")),
 ]
 

@@ -21,15 +21,11 @@ from rest_framework.throttling import AnonRateThrottle
 from sebenzai.common.errors import Conflict, DomainError
 from sebenzai.common.parsers import JSONParser
 from sebenzai.common.serializers import StrictCharField, StrictSerializer
-from sebenzai.common.throttles import AccountLoginThrottle
+from sebenzai.common.throttles import SignInThrottle, device_cookie_set
 
 from .models import Role
 from .selectors import worker_summary
 from .services import user_create, user_role
-
-
-class LoginThrottle(AnonRateThrottle):
-    scope = "login"
 
 
 class RegisterThrottle(AnonRateThrottle):
@@ -44,7 +40,7 @@ class TokenRequestSerializer(StrictSerializer):
 class TokenView(ObtainAuthToken):
     """POST username and password, get ``{"token": ...}``."""
 
-    throttle_classes = [LoginThrottle, AccountLoginThrottle]
+    throttle_classes = [SignInThrottle]
     serializer_class = TokenRequestSerializer
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
@@ -60,7 +56,9 @@ class TokenView(ObtainAuthToken):
                 message="Unable to log in with this username and password.",
             )
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        response = Response({"token": token.key})
+        device_cookie_set(response, user.get_username())
+        return response
 
 
 class RegisterSerializer(StrictSerializer):
