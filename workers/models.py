@@ -20,6 +20,9 @@ class WorkerProfile(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.WORKER)
     daily_target = models.PositiveIntegerField(default=50)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The name as a reader sees it (workers/usernames.py): unique, so no account can pass for
+    # another with look-alike letters. Empty for accounts made outside user_create.
+    name_skeleton = models.CharField(max_length=300, unique=True, null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

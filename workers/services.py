@@ -9,13 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from sebenzai.common.errors import Conflict, DomainError
 
 from .models import PointsEntry, Role, WorkerProfile
+from .usernames import username_normalise, username_skeleton
 
 User = get_user_model()
 
@@ -35,9 +36,18 @@ def user_role(*, user: AbstractBaseUser) -> str:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, role: Role, email: str = "") -> AbstractBaseUser:
-    """Create an account with a checked password; a taken username is a 409."""
+    """Create an account with a checked password; a taken username is a 409, and so is one a
+    person could mistake for a taken one (``usernames.username_skeleton``)."""
+    username = username_normalise(username)  # before any comparison: Ｓtaffer is Staffer
+    skeleton = username_skeleton(username)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(code="username_taken", field="username", message="This username is taken.")
+    if WorkerProfile.objects.filter(name_skeleton=skeleton).exists():
+        raise Conflict(
+            code="username_confusable",
+            field="username",
+            message="This username looks like one that is taken; choose another.",
+        )
     candidate = User(username=username, email=email)
     try:
         validate_password(password, user=candidate)
@@ -45,8 +55,14 @@ def user_create(*, username: str, password: str, role: Role, email: str = "") ->
         raise DomainError(
             code="weak_password", field="password", message=" ".join(exc.messages)
         ) from exc
-    user = User.objects.create_user(username=username, password=password, email=email)
-    WorkerProfile.objects.create(user=user, role=role)
+    try:
+        user = User.objects.create_user(username=username, password=password, email=email)
+        WorkerProfile.objects.create(user=user, role=role, name_skeleton=skeleton)
+    except IntegrityError as exc:
+        # Two sign-ups with one name (or look-alike names) at once: the unique index decides.
+        raise Conflict(
+            code="username_taken", field="username", message="This username is taken."
+        ) from exc
     return user
 
 
