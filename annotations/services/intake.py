@@ -121,11 +121,22 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
         ) from exc
 
 
-def _store(image: CheckedImage) -> str:
+def _store(image: CheckedImage) -> tuple[str, bool]:
+    """The image's content-addressed path, and whether this call wrote it."""
     path = f"images/{image.sha256[:2]}/{image.sha256}.{image.extension}"
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(image.content))
-    return path
+    if default_storage.exists(path):
+        return path, False
+    default_storage.save(path, ContentFile(image.content))
+    return path, True
+
+
+def _unstore(rows: list[Task]) -> None:
+    """Delete the files this upload wrote for rows it could not insert, unless a task (of any
+    project: files are shared by content) has come to use one meanwhile."""
+    paths = {row.image for row in rows}
+    used = set(Task.objects.filter(image__in=paths).values_list("image", flat=True))
+    for path in paths - used:
+        default_storage.delete(path)
 
 
 def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) -> IntakeReport:
@@ -156,7 +167,8 @@ def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) 
             report.duplicates += 1
             continue
         seen.add(image.sha256)
-        candidates.append((_task_row(project, image, incoming.name, _store(image)), incoming))
+        path, written = _store(image)
+        candidates.append((_task_row(project, image, incoming.name, path), incoming, written))
     report.created = _rows_insert(project, candidates, report)
     return report
 
@@ -188,9 +200,10 @@ def _rows_insert(project: Project, candidates: list, report: IntakeReport) -> li
         list(owner.values_list("pk", flat=True))  # taken and held until commit
         room = _room(project)
         keep, over = candidates[: room.images], candidates[room.images :]
-        Task.objects.bulk_create([row for row, _ in keep], batch_size=500)
-    report.errors.extend(_quota_error(incoming, room) for _, incoming in over)
-    return [str(row.id) for row, _ in keep]
+        Task.objects.bulk_create([row for row, _, _ in keep], batch_size=500)
+    report.errors.extend(_quota_error(incoming, room) for _, incoming, _ in over)
+    _unstore([row for row, _, written in over if written])  # lost a quota race: no orphans
+    return [str(row.id) for row, _, _ in keep]
 
 
 def _file_error(incoming: IncomingFile, code: str, message: str) -> dict:

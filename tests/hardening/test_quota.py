@@ -61,3 +61,20 @@ def test_two_uploads_racing_never_store_past_the_quota(make_project, settings, q
     refused = sum(e["code"] == "quota_exceeded" for r in reports for e in r.errors)
     assert Task.objects.filter(project=project).count() == 5
     assert (created, refused) == (4, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not django_settings.USING_POSTGRES, reason="row locks need PostgreSQL")
+def test_an_upload_that_loses_a_quota_race_leaves_no_image_file_behind(
+    make_project, settings, media_files
+):
+    settings.SEBENZAI = {**settings.SEBENZAI, "PROJECT_MAX_TASKS": 5}
+    project = make_project(images=1)
+    at_once(
+        [
+            lambda: tasks_create_from_files(project=project, files=iter(_files(range(320, 324)))),
+            lambda: tasks_create_from_files(project=project, files=iter(_files(range(330, 334)))),
+        ]
+    )
+    stored = {path for path in media_files() if path.startswith("images/")}
+    assert stored == set(Task.objects.values_list("image", flat=True))
