@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from annotations.models import Annotation
+from sebenzai.common.spreadsheet import cell_safe
 
 from .models import PointsEntry, PointsReason
 from .selectors import day_start
@@ -69,10 +70,5 @@ def payout_write_csv(rows: list[PayoutRow], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["worker", "answers", "accepted", "points"])
     for row in rows:
-        writer.writerow([_cell(row.worker), row.answers, row.accepted, row.points])
-
-
-def _cell(text: str) -> str:
-    """Usernames may start with + - @ (allowed by sign-up); a spreadsheet would run them as a
-    formula, so such cells get a leading quote."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+        # Usernames may start with + - @ (sign-up allows them): never a formula.
+        writer.writerow([cell_safe(row.worker), row.answers, row.accepted, row.points])

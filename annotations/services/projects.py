@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -31,10 +32,14 @@ def labels_normalise(*, labels: list[Any], kind: str) -> list[dict]:
         item = {"name": label} if isinstance(label, str) else dict(label)
         item.setdefault("color", PALETTE[index % len(PALETTE)])
         result.append(item)
-    names = [item["name"] for item in result]
+    # Unique however they are written: "a" and "A" collide as class folders on the file systems
+    # of Windows and macOS, and NFKC-equal names look the same to a worker.
+    names = [unicodedata.normalize("NFKC", str(item["name"])).casefold() for item in result]
     if len(set(names)) != len(names):
         raise DomainError(
-            code="duplicate_label", field="labels", message="Label names must be unique."
+            code="duplicate_label",
+            field="labels",
+            message="Label names must be unique, whatever their case.",
         )
     minimum = {ProjectKind.CLASSIFICATION: 2, ProjectKind.MODERATION: 0}.get(kind, 1)
     if len(result) < minimum:

@@ -93,3 +93,13 @@ def _file(content: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="image/png")
+
+
+@pytest.mark.parametrize("labels", [["car", "Car"], ["taxi", "TAXI", "bus"], ["\uff41", "a"]])
+def test_labels_that_differ_only_in_case_or_width_are_refused(requester_client, labels):
+    response = requester_client.post(
+        "/api/v1/projects/", {"name": "p", "kind": "bbox", "labels": labels}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "duplicate_label"
+    assert response.json()["error"]["field"] == "labels"

@@ -73,3 +73,16 @@ def test_classification_and_moderation_rows_are_one_per_image(accepted_project, 
     assert len(moderation) == 4
     for row in moderation:
         assert (row["verdict"] == "safe") == (row["categories"] == [])
+
+
+def test_a_label_a_spreadsheet_would_run_as_a_formula_is_written_as_text(make_project, tmp_path):
+    formula = "=cmd|' /C calc'!A0"
+    project = make_project("classification", images=1, labels=[formula, "+taxi", "car"])
+    Task.objects.filter(project=project).update(
+        state="accepted", accepted_label={"label": formula}, confidence=0.9, answers_count=3
+    )
+    (row,) = export_rows(project, "csv", tmp_path / "out")
+    assert row["label"] == "'" + formula
+    # JSON lines are data for programs, not spreadsheets: the label as it is
+    (line,) = export_rows(project, "jsonl", tmp_path / "jsonl")
+    assert line["label"] == formula

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from sebenzai.common.spreadsheet import cell_safe
+
 from ..records import Record
 from ..staging import StagedFile
 from .base import Writer
@@ -92,7 +94,14 @@ class CsvWriter(_TabularWriter):
             row["points"] = json.dumps(row["points"], separators=(",", ":"))
         if "categories" in row:
             row["categories"] = ";".join(row["categories"])
-        self._csv.writerow(["" if row.get(c) is None else row[c] for c in self._columns])
+        self._csv.writerow([_cell(row.get(c)) for c in self._columns])
+
+
+def _cell(value: Any) -> Any:
+    """Empty for no value; text (labels, categories) never read as a spreadsheet formula."""
+    if value is None:
+        return ""
+    return cell_safe(value) if isinstance(value, str) else value
 
 
 class JsonlWriter(_TabularWriter):
