@@ -32,6 +32,8 @@ from annotations.services.assignments import assignment_skip
 from annotations.services.submissions import rules_for
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import Conflict, DomainError, NotFound
+from workers.models import Role
+from workers.services import user_role
 
 from .aggregate import gold_grade
 from .dashboard import skill_figures
@@ -170,7 +172,12 @@ def worker_block(
     """Bar ``worker`` from ``project``: no more of its tasks, their live leases given back, and
     their answers on undecided tasks left out of the consensus, which is computed again for
     each such task after commit. ``blocked_by`` is None for an automatic suspension.
-    Idempotent: blocking a blocked worker changes nothing."""
+    Idempotent: blocking a blocked worker changes nothing. Only a worker account can be
+    blocked (a requester or staff member labels nothing): anyone else is a 400."""
+    if worker.is_staff or user_role(user=worker) != Role.WORKER:
+        raise DomainError(
+            code="not_a_worker", field="worker", message="Only a worker account can be blocked."
+        )
     with transaction.atomic():
         block, created = ProjectBlock.objects.get_or_create(
             project=project, worker=worker, defaults={"blocked_by": blocked_by, "reason": reason}

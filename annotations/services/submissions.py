@@ -14,7 +14,7 @@ from django.utils import timezone
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import Conflict, SlowDown
 
-from ..models import Annotation, Assignment, AssignmentState, Task
+from ..models import Annotation, Assignment, AssignmentState, ProjectBlock, Task
 from ..payloads import PayloadRules, payload_validate
 from .assignments import lease_expire_if_due
 
@@ -84,11 +84,20 @@ def _pace_check(assignment: Assignment) -> None:
         )
 
 
+def _blocked(assignment: Assignment) -> bool:
+    return ProjectBlock.objects.filter(
+        project_id=assignment.task.project_id, worker_id=assignment.worker_id
+    ).exists()
+
+
 def _record_answer(
     assignment: Assignment, payload: object, duration_ms: int | None, *, paced: bool
 ) -> Annotation:
     """Caller holds the assignment row lock."""
     if assignment.state != AssignmentState.LEASED:
+        if _blocked(assignment):  # blocking gave the lease back: say why, not "skipped"
+            message = "You can no longer work on this project."
+            raise Conflict(code="blocked", field="assignment", message=message)
         message = f"This assignment is already {assignment.state}."
         raise Conflict(code=f"already_{assignment.state}", field="assignment", message=message)
     if paced:

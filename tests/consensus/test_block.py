@@ -6,7 +6,7 @@ import pytest
 from annotations.models import Assignment, AssignmentState, ProjectBlock, Task, TaskState
 from consensus.models import ConsensusResult
 from consensus.review import worker_block
-from tests.conftest import lease
+from tests.conftest import lease, submit
 from tests.consensus.test_review import answer
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,30 @@ def test_block_api_is_201_then_200(spammed, worker_clients, make_user, make_clie
     assert client.post(url, {"reason": 5}, format="json").json()["error"]["field"] == "reason"
     missing = f"/api/v1/staff/projects/{spammed.project_id}/workers/999999/block/"
     assert client.post(missing, {}, format="json").status_code == 404
+
+
+def test_a_blocked_workers_answer_is_refused_as_blocked(
+    spammed, worker_clients, make_user, django_capture_on_commit_callbacks
+):
+    spammer = worker_clients[2]
+    work = lease(spammer, spammed.project)
+    with django_capture_on_commit_callbacks(execute=True):
+        worker_block(project=spammed.project, worker=spammer.user, blocked_by=make_user(staff=True))
+    response = submit(spammer, work["assignment"], {"label": "car"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "blocked"
+
+
+@pytest.mark.parametrize("role", ["requester", "staff"])
+def test_only_a_worker_account_can_be_blocked(spammed, make_user, make_client, requester, role):
+    client = make_client(make_user(staff=True))
+    target = requester if role == "requester" else make_user(staff=True)
+    url = f"/api/v1/staff/projects/{spammed.project_id}/workers/{target.pk}/block/"
+    response = client.post(url, {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "not_a_worker",
+        "field": "worker",
+        "message": "Only a worker account can be blocked.",
+    }
+    assert not ProjectBlock.objects.exists()
