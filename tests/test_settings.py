@@ -55,13 +55,16 @@ def test_nothing_is_ever_pickled_on_the_wire():
     assert settings.CELERY_TASK_SERIALIZER == settings.CELERY_RESULT_SERIALIZER == "json"
 
 
-def _run_settings(env: dict) -> subprocess.CompletedProcess:
+def _run_settings(env: dict, setting: str = "DEBUG") -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
         if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")
     }
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(getattr(settings, {setting!r}, None))"
+    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -150,3 +153,29 @@ def test_production_settings_pass_the_deploy_check():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _deploy_check(env: dict[str, str]) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "sebenzai.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout + result.stderr
+
+
+def test_production_sends_hsts_without_being_asked():
+    output = _deploy_check({"SECRET_KEY": "p" * 20 + "-Q7#kd93nf0qpa9x2mvz81lk4n6b0w"})
+    assert "security.W004" not in output
+
+
+def test_the_proxys_https_header_is_trusted_only_when_configured():
+    key = {"SECRET_KEY": "p" * 20 + "-Q7#kd93nf0qpa9x2mvz81lk4n6b0w"}
+    off = _run_settings(key, "SECURE_PROXY_SSL_HEADER")
+    on = _run_settings({**key, "SECURE_PROXY_SSL_HEADER": "1"}, "SECURE_PROXY_SSL_HEADER")
+    assert off.stdout.strip() == "None"
+    assert on.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
