@@ -97,3 +97,26 @@ def test_a_device_cookie_of_one_account_does_not_free_another(make_user):
         _guess(APIClient(), i, "target2", "wrong")
     # the attacker's cookie is for owner1: on target2 it counts like any stranger's attempt
     assert _guess(attacker, 50, "target2", "wrong") == 429
+
+
+def test_behind_the_proxy_sign_ups_are_counted_per_client_not_for_the_proxy(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "NUM_PROXIES": 1,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "register": "2/hour",
+        },
+    }
+
+    def sign_up(name: str, address: str) -> int:
+        client.logout()
+        form = {"username": name, "password": PASSWORD, "password_again": PASSWORD}
+        return client.post(
+            "/signup/", form, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address
+        ).status_code
+
+    # two clients behind the one proxy address: each has its own budget of two
+    assert sign_up("first-a", "198.51.100.1") == 302
+    assert [sign_up(f"b-{i}", "198.51.100.2") for i in range(3)] == [302, 302, 429]
+    assert sign_up("second-a", "198.51.100.1") == 302
