@@ -87,7 +87,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "options": "-c statement_timeout=30000 -c lock_timeout=5000",
     }
 else:
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # SQLite, the embedded default, with a handful of people labelling at once: WAL lets readers
+    # run beside the one writer, and IMMEDIATE transactions take the write lock when they begin,
+    # so a transaction that reads then writes waits its turn (busy timeout) instead of failing
+    # at once with "database is locked" as a deferred one does when another writer got there first.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
