@@ -2,8 +2,9 @@
 
 Worker types: good (right 92 % of the time, tight shapes), sloppy (70 %, loose shapes, misses
 objects), spammers (random answers). The truth is the task's gold answer, else the synthetic
-truth its demo image was generated with, else a pseudo-random label fixed by the image hash,
-so every simulated worker sees the same truth for a task.
+truth its demo image was generated with. A project with tasks that have neither (uploaded
+images) is refused: answers invented there would be accepted and exported as if people had
+given them. Simulated accounts are marked, and kept off the public leaderboard.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ class SimWorker:
 
 
 def truth_for(task: Task) -> dict:
+    """The known answer of a gold or demo task. Callers check ``tasks_without_truth`` first."""
     if task.gold_answer is not None:
         return task.gold_answer
-    if "synthetic_truth" in task.metadata:
-        return task.metadata["synthetic_truth"]
-    rng = random.Random(task.sha256)  # noqa: S311 - simulation only
-    return _random_answer(task, rng)
+    return task.metadata["synthetic_truth"]
+
+
+def tasks_without_truth(*, project: Project) -> int:
+    """How many of the project's tasks the simulator has no known answer for."""
+    tasks = project.tasks.filter(gold_answer__isnull=True)
+    return tasks.exclude(metadata__has_key="synthetic_truth").count()
 
 
 def _random_answer(task: Task, rng: random.Random) -> dict:
@@ -120,7 +125,9 @@ def crowd_create(*, project: Project, size: int, seed: int = 0) -> list[SimWorke
     for index in range(size):
         profile = rng.choices([p for p, _ in MIX], weights=[w for _, w in MIX])[0]
         name = f"sim-{str(project.pk)[:8]}-{profile}-{index}-{secrets.token_hex(2)}"
-        user = user_create(username=name, password=secrets.token_urlsafe(16), role=Role.WORKER)
+        user = user_create(
+            username=name, password=secrets.token_urlsafe(16), role=Role.WORKER, simulated=True
+        )
         crowd.append(SimWorker(user, profile))
     return crowd
 

@@ -76,7 +76,12 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'sebenzai.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    # The embedded default: a SQLite file under var/, made here so that any first command
+    # (migrate, runserver, a test) finds its folder.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'sebenzai.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 }

@@ -23,6 +23,8 @@ class WorkerProfile(models.Model):
     # The name as a reader sees it (workers/usernames.py): unique, so no account can pass for
     # another with look-alike letters. Empty for accounts made outside user_create.
     name_skeleton = models.CharField(max_length=300, unique=True, null=True, blank=True)
+    # An account of the crowd simulator (a development tool): never on the public leaderboard.
+    simulated = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

@@ -119,7 +119,7 @@ class Standing:
 
 
 def _period_totals(period: str, now: datetime):
-    rows = PointsEntry.objects.filter(visible_at__lte=now)
+    rows = PointsEntry.objects.filter(visible_at__lte=now).exclude(worker__profile__simulated=True)
     start = period_start(period, now)
     if start is not None:
         rows = rows.filter(visible_at__gte=start)

@@ -35,7 +35,9 @@ def user_role(*, user: AbstractBaseUser) -> str:
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, role: Role, email: str = "") -> AbstractBaseUser:
+def user_create(
+    *, username: str, password: str, role: Role, email: str = "", simulated: bool = False
+) -> AbstractBaseUser:
     """Create an account with a checked password; a taken username is a 409, and so is one a
     person could mistake for a taken one (``usernames.username_skeleton``)."""
     username = username_normalise(username)  # before any comparison: Ｓtaffer is Staffer
@@ -57,7 +59,9 @@ def user_create(*, username: str, password: str, role: Role, email: str = "") ->
         ) from exc
     try:
         user = User.objects.create_user(username=username, password=password, email=email)
-        WorkerProfile.objects.create(user=user, role=role, name_skeleton=skeleton)
+        WorkerProfile.objects.create(
+            user=user, role=role, name_skeleton=skeleton, simulated=simulated
+        )
     except IntegrityError as exc:
         # Two sign-ups with one name (or look-alike names) at once: the unique index decides.
         raise Conflict(

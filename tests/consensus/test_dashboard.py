@@ -1,5 +1,6 @@
 """Dashboard figures from aggregate queries, and the staff pages that draw them."""
 
+import random
 from io import StringIO
 
 import pytest
@@ -30,11 +31,21 @@ from workers.models import PointsEntry, Role
 pytestmark = pytest.mark.django_db
 
 
+def with_known_truth(project) -> None:
+    """Give each uploaded image a known answer, as seed_demo's generated ones have: the simulator
+    runs only where it knows the truth."""
+    for task in project.tasks.all():
+        label = random.Random(task.sha256).choice(project.label_names)
+        task.metadata = {"synthetic_truth": {"label": label}}
+        task.save(update_fields=["metadata"])
+
+
 @pytest.fixture
 def crowded(make_project, django_capture_on_commit_callbacks):
     """A classification project answered by a simulated crowd of good, sloppy and spammy workers
     (scoring runs once all have answered: the test's transaction holds the commit callbacks)."""
     project = make_project(images=12, acceptance_threshold=0.9)
+    with_known_truth(project)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("simulate_crowd", str(project.pk), workers=8, seed=3, stdout=StringIO())
     return project

@@ -43,6 +43,24 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data created: requester {REQUESTER}, workers {', '.join(WORKERS)}, admin {ADMIN}; password {PASSWORD}"
         )
+        for project in Project.objects.filter(owner__username=REQUESTER).order_by("name"):
+            gold = project.tasks.filter(is_gold=True).count()
+            self.stdout.write(
+                f"  {project.name}: {project.tasks.count()} images ({gold} of them gold tasks)"
+            )
+
+
+def _distinct_images(generate, rng: random.Random, count: int) -> list[tuple[bytes, dict]]:
+    """``count`` different pictures: a repeat would be refused as a duplicate upload."""
+    images, seen = [], set()
+    for _ in range(count * 10):
+        content, truth = generate(rng)
+        if content not in seen:
+            seen.add(content)
+            images.append((content, truth))
+            if len(images) == count:
+                break
+    return images
 
 
 def _project(requester, kind: str, generate, count: int) -> Project:
@@ -57,8 +75,7 @@ def _project(requester, kind: str, generate, count: int) -> Project:
         "gold_ratio": 0.1,
     }
     project = project_create(owner=requester, data=data)
-    rng = random.Random(kind)  # noqa: S311 - demo pictures
-    images = [generate(rng) for _ in range(count)]
+    images = _distinct_images(generate, random.Random(kind), count)  # noqa: S311 - demo pictures
     files = (
         IncomingFile(f"images[{i}]", f"{kind}-{i:03d}.png", lambda b=b: b)
         for i, (b, _) in enumerate(images)
