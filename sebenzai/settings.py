@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sebenzai.common.middleware.ContentSecurityPolicyMiddleware",
+    "sebenzai.common.middleware.ApiJsonErrorsMiddleware",
     "sebenzai.common.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -7,7 +7,7 @@ from rest_framework.routers import SimpleRouter
 from annotations.api import requester, worker
 from annotations.exports import api as exports
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
-from sebenzai.common.errors import json_error_view
+from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
 from workers import api as accounts
 
 router = SimpleRouter()
@@ -73,7 +73,5 @@ urlpatterns = [
 
 handler400 = json_error_view(400, "bad_request", "The request was malformed.")
 handler403 = json_error_view(403, "forbidden", "You do not have permission to do this.")
-handler404 = json_error_view(404, "not_found", "Not found.")
-handler500 = json_error_view(
-    500, "internal_error", "Something went wrong on our side; it has been logged."
-)
+handler404 = not_found_view
+handler500 = server_error_view

@@ -175,3 +175,11 @@ def json_error_view(status_code: int, code: str, message: str):
         )
 
     return view
+
+
+# The answers to a URL that matches nothing and to a crash, for the URL conf's handlers and for
+# the middleware that gives the same answer with DEBUG on.
+not_found_view = json_error_view(404, "not_found", "Not found.")
+server_error_view = json_error_view(
+    500, "internal_error", "Something went wrong on our side; it has been logged."
+)

@@ -1,10 +1,11 @@
-"""Body-size guard for API requests: Django only bounds non-file bodies when code reads
-``request.body``; DRF streams JSON, so the limit is enforced here from Content-Length."""
+"""Guards for API requests: a body-size limit (Django only bounds non-file bodies when code reads
+``request.body``; DRF streams JSON, so the limit is enforced here from Content-Length), JSON errors
+even where Django answers with a page, and the Content-Security-Policy of every response."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .errors import BODY, error_body
+from .errors import BODY, error_body, not_found_view, server_error_view
 
 
 class ApiBodyLimitMiddleware:
@@ -28,6 +29,25 @@ class ApiBodyLimitMiddleware:
             cap = limits["IMAGE_MAX_BYTES"] * settings.DATA_UPLOAD_MAX_NUMBER_FILES
             return length > max(cap, limits["ARCHIVE_MAX_BYTES"])
         return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class ApiJsonErrorsMiddleware:
+    """With DEBUG on, Django answers a mistyped API URL (404) or a crash (500) with its HTML
+    debug page; an API client expects the JSON error envelope, as it gets with DEBUG off. The
+    crash is still logged with its traceback by Django's request logger."""
+
+    ERRORS = {404: not_found_view, 500: server_error_view}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        error_view = self.ERRORS.get(response.status_code)
+        html = response.get("Content-Type", "").startswith("text/html")
+        if error_view and html and request.path.startswith("/api/"):
+            return error_view(request)
+        return response
 
 
 # No inline or eval'd script anywhere: a stored script in a label or file name cannot run even if
