@@ -1,5 +1,5 @@
 """Staff-only endpoints: dashboard figures, the review queue and its decisions, workers and blocks,
-and a fresh scoring attempt for a task whose scoring was quarantined.
+a fresh scoring attempt for a task whose scoring was quarantined, and the services' health.
 
 Thin: each view parses input, calls one selector or service of ``consensus``, shapes the output.
 Any account that is not staff is refused (403) before a project or task is looked up.
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from annotations.models import Project
 from sebenzai.common.errors import NotFound
+from sebenzai.common.health import services_health
 from sebenzai.common.serializers import (
     PayloadField,
     StrictCharField,
@@ -189,3 +190,26 @@ def block(request, project_id, worker_id):
     )
     body = {"worker": worker.pk, "blocked": True, "rescored_tasks": outcome.rescored}
     return Response(body, status=201 if outcome.created else 200)
+
+
+class ServiceHealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "down", "unused"])
+    latency_ms = serializers.FloatField(allow_null=True)
+    error = serializers.CharField(allow_null=True, help_text="The error's class when down.")
+    fallback = serializers.BooleanField(help_text="This web process is going without it.")
+
+
+class ServicesHealthSerializer(serializers.Serializer):
+    database = ServiceHealthSerializer()
+    cache = ServiceHealthSerializer()
+    broker = ServiceHealthSerializer()
+    checked_at = serializers.DateTimeField()
+
+
+@extend_schema(responses={200: ServicesHealthSerializer})
+@api_view(["GET"])
+@permission_classes([IsStaff])
+def health(request):
+    """The database, the cache's Redis and the Celery broker, checked now from the web process
+    that answers (see ``sebenzai.common.health``)."""
+    return Response(services_health())

@@ -1,5 +1,5 @@
 """Staff-only API under /api/v1/staff/: dashboards' figures, the review queue, worker blocks,
-and scoring retries of quarantined tasks."""
+scoring retries of quarantined tasks, and the health of the database, cache and broker."""
 
 from django.urls import path
 
@@ -20,4 +20,5 @@ urlpatterns = [
         staff.scoring_retry,
         name="staff-task-scoring-retry",
     ),
+    path("health/", staff.health, name="staff-health"),
 ]

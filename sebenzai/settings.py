@@ -216,7 +216,14 @@ REDIS_URL = env_str("REDIS_URL")
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            # While Redis is unreachable each process serves from a cache of its own, and the
+            # rate limits loosen to per-process counts instead of failing every request.
+            "BACKEND": "sebenzai.common.cache.FallbackRedisCache",
+            "LOCATION": CACHE_URL,
+            "BREAKER_SECONDS": env_float("CACHE_BREAKER_SECONDS", 5.0),  # between two tries
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sebenzai.celery import app as celery_app
+from sebenzai.common.broker import task_send
 from sebenzai.common.errors import Conflict, SlowDown
 
 from ..models import Annotation, Assignment, AssignmentState, ProjectBlock, Task
@@ -38,8 +38,9 @@ def rules_for(task: Task) -> PayloadRules:
 def score_enqueue(*, task_id: object) -> None:
     """Ask the consensus worker to score a task once the current transaction commits, so it
     never sees uncommitted rows and nothing is sent for a rolled-back submission. A broker that
-    is down only delays scoring: the annotation stays pending and the sweeper re-enqueues it."""
-    transaction.on_commit(lambda: celery_app.tasks[SCORE_TASK].delay(str(task_id)), robust=True)
+    is down only delays scoring: the annotation stays pending and the sweeper re-enqueues it;
+    one just found down is not tried again for a few seconds, so the answer is not held up."""
+    transaction.on_commit(lambda: task_send(SCORE_TASK, str(task_id)), robust=True)
 
 
 def annotation_submit(

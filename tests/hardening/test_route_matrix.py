@@ -117,6 +117,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/staff/tasks/{task_id}/scoring/retry/"): Op(
         (401, 403, 403, 403, 200), lambda w: {}
     ),
+    ("GET", "/api/v1/staff/health/"): Op((401, 403, 403, 403, 200)),
 }
 DEFAULT_PARAMS = {
     "id": "project",
