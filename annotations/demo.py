@@ -109,3 +109,17 @@ LABELS = {
     "polygon": ["pothole", "road_sign"],
     "moderation": MODERATION_CATEGORIES,
 }
+
+
+def distinct_images(generate, rng: random.Random, count: int) -> list[tuple[bytes, dict]]:
+    """``count`` different pictures (fewer only if the generator keeps repeating itself): a
+    repeat would be refused as a duplicate upload."""
+    images, seen = [], set()
+    for _ in range(count * 10):
+        content, truth = generate(rng)
+        if content not in seen:
+            seen.add(content)
+            images.append((content, truth))
+            if len(images) == count:
+                break
+    return images

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotations.demo import GENERATORS, LABELS
+from annotations.demo import GENERATORS, LABELS, distinct_images
 from annotations.models import Project, ProjectStatus
 from annotations.services.gold import gold_set
 from annotations.services.intake import IncomingFile, tasks_create_from_files
@@ -50,19 +50,6 @@ class Command(BaseCommand):
             )
 
 
-def _distinct_images(generate, rng: random.Random, count: int) -> list[tuple[bytes, dict]]:
-    """``count`` different pictures: a repeat would be refused as a duplicate upload."""
-    images, seen = [], set()
-    for _ in range(count * 10):
-        content, truth = generate(rng)
-        if content not in seen:
-            seen.add(content)
-            images.append((content, truth))
-            if len(images) == count:
-                break
-    return images
-
-
 def _project(requester, kind: str, generate, count: int) -> Project:
     data = {
         "name": f"Demo {kind}",
@@ -75,7 +62,7 @@ def _project(requester, kind: str, generate, count: int) -> Project:
         "gold_ratio": 0.1,
     }
     project = project_create(owner=requester, data=data)
-    images = _distinct_images(generate, random.Random(kind), count)  # noqa: S311 - demo pictures
+    images = distinct_images(generate, random.Random(kind), count)  # noqa: S311 - demo pictures
     files = (
         IncomingFile(f"images[{i}]", f"{kind}-{i:03d}.png", lambda b=b: b)
         for i, (b, _) in enumerate(images)
