@@ -1,7 +1,10 @@
 """Workers' pages: sign up, home, labelling, leaderboard, history, instructions.
 Sign in and out are Django's views under /accounts/."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.utils.functional import lazy
+from django.views.generic.base import RedirectView
 
 from frontend import worker_views
 
@@ -12,4 +15,10 @@ urlpatterns = [
     path("leaderboard/", worker_views.leaderboard_page, name="leaderboard"),
     path("history/", worker_views.history, name="history"),
     path("projects/<uuid:project_id>/", worker_views.instructions, name="instructions"),
+    # Browsers ask for /favicon.ico whatever a page links. Lazy: settings are read on a request.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("frontend/favicon.svg"), permanent=True),
+        name="favicon",
+    ),
 ]

@@ -152,3 +152,57 @@ def touch_tap(page, selector: str) -> None:
     page.wait_for_timeout(60)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
+
+
+def wait_until(condition, timeout: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def outside_viewport(page, selector: str) -> list[str]:
+    """The elements of ``selector`` not wholly inside the window as it is (no scrolling)."""
+    return page.eval_on_selector_all(
+        selector,
+        """els => els.filter(e => {
+            const r = e.getBoundingClientRect();
+            return r.width === 0 || r.top < 0 || r.left < 0
+                || r.bottom > window.innerHeight || r.right > window.innerWidth;
+        }).map(e => `${e.id || e.className || e.tagName} ${e.textContent.trim().slice(0, 20)}`)""",
+    )
+
+
+def contrast_ratio(locator) -> float:
+    """WCAG contrast of an element's text against what is behind it, counting the opacity of
+    the element and its ancestors (which fades text and background alike towards the page)."""
+    return locator.evaluate(
+        """el => {
+            const rgba = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+            const behind = (node) => {
+                for (let n = node; n; n = n.parentElement) {
+                    const c = rgba(getComputedStyle(n).backgroundColor);
+                    if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+                }
+                return [255, 255, 255];
+            };
+            let opacity = 1;
+            for (let n = el; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+            const page = behind(document.body);
+            const mix = (c) => c.map((v, i) => opacity * v + (1 - opacity) * page[i]);
+            const lum = (c) => {
+                const [r, g, b] = c.map((v) => {
+                    v /= 255;
+                    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+                });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const text = rgba(getComputedStyle(el).color);
+            const back = behind(el);
+            const alpha = text.length > 3 ? text[3] : 1;
+            const fg = mix(text.slice(0, 3).map((v, i) => alpha * v + (1 - alpha) * back[i]));
+            const [a, b] = [lum(fg), lum(mix(back))].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+        }"""
+    )

@@ -269,6 +269,7 @@ PAGES: dict[str, tuple[int, int, int, int, int]] = {
     "/staff/projects/{project}/review/": (302, 404, 404, 404, 200),
     "/staff/projects/{project}/workers/": (302, 404, 404, 404, 200),
     "/staff/review/{review_task}/": (302, 404, 404, 404, 200),
+    "/favicon.ico": (301, 301, 301, 301, 301),
 }
 
 

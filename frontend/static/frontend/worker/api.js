@@ -35,21 +35,30 @@ export function makeApi(csrfToken) {
     return data;
   }
   return {
-    get: (url) => call("GET", url),
+    // Reading is idempotent: a 5xx or a lost connection is tried again, quietly.
+    get: (url) => withRetry(() => call("GET", url), { attempts: 3, serverErrors: true }),
     post: (url, body) => call("POST", url, body ?? {}),
   };
 }
 
-// Retry what a flaky link may have lost: network errors and gateway errors, never a 4xx.
-export async function withRetry(action, { attempts = 4, delayMs = 700, onRetry } = {}) {
+// Worth another try: a lost connection or a gateway error, and, for a request that is safe to
+// repeat (serverErrors), any 5xx. Never a 4xx: the server has decided.
+export function isTransient(err, { serverErrors = false } = {}) {
+  if (err instanceof NetworkError) return true;
+  return err instanceof ApiError && (err.status >= 502 || (serverErrors && err.status >= 500));
+}
+
+// Retries with exponential backoff (0.5 s, 1 s, 2 s by default); onRetry(attempt, of, waitMs)
+// lets the page say what it is doing.
+export async function withRetry(action, { attempts = 4, delayMs = 500, serverErrors = false, onRetry } = {}) {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await action();
     } catch (err) {
-      const transient = err instanceof NetworkError || (err instanceof ApiError && err.status >= 502);
-      if (!transient || attempt >= attempts) throw err;
-      if (onRetry) onRetry(attempt);
-      await new Promise((resolve) => setTimeout(resolve, delayMs * attempt));
+      if (!isTransient(err, { serverErrors }) || attempt >= attempts) throw err;
+      const wait = delayMs * 2 ** (attempt - 1);
+      if (onRetry) onRetry(attempt, attempts - 1, wait);
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

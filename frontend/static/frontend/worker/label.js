@@ -4,6 +4,7 @@
 import { ApiError, NetworkError, makeApi, withRetry } from "./api.js";
 import { BoxTool } from "./bbox.js";
 import { ClassTool, ModerationTool } from "./choice.js";
+import { focusedByKeyboard, keyBelongsToFocus } from "./keys.js";
 import { PolygonTool } from "./polygon.js";
 import { onPress } from "./press.js";
 import { Stage } from "./stage.js";
@@ -21,6 +22,7 @@ let tool = null;
 let busy = false;
 let startedAt = 0;
 let imageSize = 0; // the longest side of the image file being shown
+let retryAction = null; // what "Try again" does, while it is shown
 
 function say(text, kind = "info") {
   const message = $("message");
@@ -31,6 +33,25 @@ function say(text, kind = "info") {
 function setState(state) {
   root.dataset.state = state;
   for (const id of ["submit", "skip", "undo", "delete"]) $(id).disabled = state !== "ready";
+}
+
+// A way on after a failure: the worker is never left with nothing to press.
+function offerRetry(action) {
+  retryAction = action;
+  $("retry").hidden = false;
+}
+
+function withdrawRetry() {
+  retryAction = null;
+  $("retry").hidden = true;
+}
+
+// The previous task leaves the page, so it cannot be mistaken for the current one.
+function clearStage() {
+  stage.image.removeAttribute("href");
+  stage.image.classList.remove("blurred");
+  $("veil").hidden = true;
+  delete root.dataset.task;
 }
 
 // The image at the size the screen needs (device pixels), rounded up by the server to a
@@ -56,14 +77,26 @@ function sharpenIfNeeded() {
 }
 
 async function next() {
+  const again = root.dataset.state === "error";
+  if (again) say("Trying again…", "info");
   setState("loading");
+  withdrawRetry();
   tool?.destroy();
   tool = null;
+  let retried = false;
+  const onRetry = (n, of) => {
+    if (!retried) clearStage();
+    retried = true;
+    say(`The server did not answer; trying again (${n} of ${of})…`, "warn");
+  };
   try {
-    work = await withRetry(() => api.post("/api/v1/work/next/", config.project ? { project: config.project } : {}));
+    // Asking again is safe: the server hands back the same live lease.
+    const body = config.project ? { project: config.project } : {};
+    work = await withRetry(() => api.post("/api/v1/work/next/", body), { serverErrors: true, onRetry });
   } catch (err) {
-    return failed(err, "Could not get a task");
+    return nextFailed(err);
   }
+  if (retried || again) say("");
   if (!work) {
     $("empty").hidden = false;
     root.dataset.state = "empty";
@@ -89,11 +122,7 @@ async function start(lease) {
   stage.width = lease.width;
   stage.height = lease.height;
   stage.view = { x: 0, y: 0, w: lease.width, h: lease.height };
-  try {
-    await stage.load(imageUrl(neededPx()), lease.width, lease.height);
-  } catch (err) {
-    say("The image did not load; skip this task or reload the page.", "error");
-  }
+  await loadImage(lease);
   startedAt = performance.now();
   setState("ready");
   root.dataset.task = lease.task;
@@ -103,9 +132,27 @@ async function start(lease) {
   }
 }
 
+async function loadImage(lease) {
+  try {
+    await stage.load(imageUrl(neededPx()), lease.width, lease.height);
+  } catch (err) {
+    say("The image did not load. Press Try again, or Skip this task.", "error");
+    offerRetry(() => {
+      withdrawRetry();
+      say("");
+      stage.image.removeAttribute("href"); // so that setting it again loads again
+      loadImage(lease);
+    });
+  }
+}
+
 function reveal() {
+  // From the keyboard, focus goes on to the verdicts rather than vanish with the veil.
+  const keyboard = focusedByKeyboard($("veil"));
+  if ($("veil").contains(document.activeElement)) document.activeElement.blur();
   stage.image.classList.remove("blurred");
   $("veil").hidden = true;
+  if (keyboard) $("tools").querySelector("button")?.focus();
 }
 
 let submitClickedAt = 0;
@@ -119,12 +166,15 @@ async function submit() {
     return say(err.message, "error");
   }
   busy = true;
+  withdrawRetry();
   submitClickedAt = performance.now();
   setState("sending");
   const url = `/api/v1/work/assignments/${work.assignment}/submit/`;
   const body = { payload, duration_ms: Math.round(performance.now() - startedAt) };
   try {
-    await withRetry(() => api.post(url, body), { onRetry: (n) => say(`Connection trouble; sending again (${n})…`, "warn") });
+    // Only a lost connection or a gateway error is sent again; the answer stays on the page.
+    const onRetry = (n, of) => say(`Connection trouble; sending again (${n} of ${of})…`, "warn");
+    await withRetry(() => api.post(url, body), { onRetry });
     say("Sent. Thank you!", "ok");
   } catch (err) {
     if (!(await submitFailed(err))) {
@@ -146,37 +196,50 @@ async function submitFailed(err) {
     return true;
   }
   setState("ready");
-  if (err instanceof NetworkError) {
-    say("Not sent: no connection. Your answer is kept here; press Submit to try again.", "error");
-  } else if (err instanceof ApiError && err.status === 400) {
+  if (err instanceof ApiError && err.status === 400) {
     say(`Not accepted: ${err.message}${err.field ? ` (${err.field})` : ""}`, "error");
-  } else {
-    say(`Not sent: ${err.message} Press Submit to try again.`, "error");
+    return false; // the answer needs mending, not sending again
   }
+  const why = err instanceof NetworkError ? "no connection." : err.message;
+  say(`Not sent: ${why} Your answer is kept here; press Try again, or Skip.`, "error");
+  offerRetry(submit);
   return false;
 }
 
 async function skip() {
   if (busy || root.dataset.state !== "ready") return;
   busy = true;
+  withdrawRetry();
   setState("sending");
+  const url = `/api/v1/work/assignments/${work.assignment}/skip/`;
+  const onRetry = (n, of) => say(`Connection trouble; skipping again (${n} of ${of})…`, "warn");
   try {
-    await withRetry(() => api.post(`/api/v1/work/assignments/${work.assignment}/skip/`));
+    // Safe to repeat: a second skip of the same lease is refused (409) and the page moves on.
+    await withRetry(() => api.post(url), { serverErrors: true, onRetry });
     say("Skipped.", "info");
   } catch (err) {
-    if (err instanceof NetworkError) {
+    if (isTransientFailure(err)) {
       busy = false;
       setState("ready");
-      return say("Not skipped: no connection. Try again.", "error");
+      offerRetry(skip);
+      return say("Not skipped: the server did not answer. Press Try again.", "error");
     }
   }
   busy = false;
   await next();
 }
 
-function failed(err, what) {
+function isTransientFailure(err) {
+  return err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
+}
+
+function nextFailed(err) {
+  work = null;
+  clearStage();
   setState("error");
-  say(`${what}: ${err.message}`, "error");
+  const why = err instanceof NetworkError ? "no connection to the server." : err.message;
+  say(`Could not get a task: ${why} Press Try again in a moment.`, "error");
+  offerRetry(next);
 }
 
 async function refreshStats() {
@@ -191,7 +254,11 @@ async function refreshStats() {
 }
 
 function onKey(e) {
-  if (e.target.closest?.("input, textarea, select, summary")) return;
+  if (keyBelongsToFocus(e)) return; // a focused control's own Enter or Space, or typing
+  if (e.key === "Enter" && retryAction && root.dataset.state === "error") {
+    e.preventDefault();
+    return retryAction();
+  }
   if (!tool || root.dataset.state !== "ready") return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
     e.preventDefault();
@@ -227,6 +294,7 @@ onPress($("undo"), () => tool?.undo());
 onPress($("delete"), () => tool?.deleteSelected?.());
 onPress($("reveal"), reveal);
 onPress($("again"), next);
+onPress($("retry"), () => retryAction?.());
 onPress($("zoom-in"), () => stage.zoomCenter(1.25));
 onPress($("zoom-out"), () => stage.zoomCenter(0.8));
 onPress($("zoom-fit"), () => stage.fit());
