@@ -44,7 +44,7 @@ from .aggregate import MODERATION_VERDICTS
 from .algorithms.dawid_skene import dawid_skene
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, PRIOR_ALPHA, PRIOR_BETA
 from .copying import copying_refresh
-from .models import ConsensusResult, WorkerSkill
+from .models import REVIEWED_METHOD_PREFIX, ConsensusResult, WorkerSkill
 from .suspension import workers_suspend_failing
 
 # Weight of one answer's posterior of being right in the batch skill estimate. Online agreement
@@ -52,7 +52,6 @@ from .suspension import workers_suspend_failing
 # posterior is already soft and draws on the whole project, so it counts fully.
 POSTERIOR_WEIGHT = 1.0
 CHANGE_TOLERANCE = 1e-6  # smaller moves are float noise, not a new result
-REVIEWED_METHOD_PREFIX = "review"  # ConsensusResult.method of a task an admin settled
 CLASS_FIELD = {ProjectKind.CLASSIFICATION: "label", ProjectKind.MODERATION: "verdict"}
 
 

@@ -1,9 +1,19 @@
-"""The current consensus of each task and each worker's estimated skill in a project."""
+"""The current consensus of each task, each worker's estimated skill in a project, and the
+admins' review decisions."""
 
 from django.conf import settings
 from django.db import models
 
 from annotations.models import Project, Task
+
+# ConsensusResult.method of a task an admin settled starts with this; batch re-scoring leaves
+# such a task's label and confidence alone. A reopened task gets the crowd's method back.
+REVIEWED_METHOD_PREFIX = "review"
+
+
+def reviewed_method(action: str) -> str:
+    """The ConsensusResult.method recording that an admin settled the task by ``action``."""
+    return f"{REVIEWED_METHOD_PREFIX}_{action}"
 
 
 class Decision(models.TextChoices):
@@ -67,12 +77,20 @@ class ReviewAction(models.TextChoices):
     PICK = "pick"  # one worker's answer becomes the label
     EDIT = "edit"  # the admin's own shapes or class
     REJECT = "reject"  # the image is unusable: no label
+    REOPEN = "reopen"  # undo: back to review, the workers' standing as the crowd left it
 
 
 class ReviewDecision(models.Model):
-    """An admin's settlement of a task: who, when, what it decided and what it replaced.
+    """An admin's decision on a task: who, when, what it decided and what it replaced.
 
-    Append-only; the task's accepted label is the decision's ``label``."""
+    Append-only history: the newest decision of a task (highest ``version``) is in force, and
+    ``supersedes`` links it to the one it replaced. Each decision is taken on, and bumps, the
+    task's consensus version, so one task has at most one decision per version: two admins
+    deciding on the same page store one decision between them.
+
+    ``consensus_method`` and ``consensus_agreements`` keep what the crowd's consensus had set
+    before any review (the result's method; each counted answer's agreement, null when the
+    crowd had graded none), carried from decision to decision until a reopen restores them."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="review_decisions")
     reviewer = models.ForeignKey(
@@ -87,21 +105,33 @@ class ReviewDecision(models.Model):
         blank=True,
         related_name="+",
     )
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
     replaced_state = models.CharField(max_length=10)
     replaced_label = models.JSONField(null=True, blank=True)
     replaced_confidence = models.FloatField(null=True, blank=True)
+    consensus_method = models.CharField(max_length=40, blank=True)
+    consensus_agreements = models.JSONField(
+        default=dict, blank=True, help_text='{"<annotation id>": agreement or null}'
+    )
     version = models.PositiveIntegerField(help_text="The ConsensusResult version decided upon.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
-            # One settlement per task: the points ledger holds one review credit or debit per
-            # answer, so a second settlement could not be paid exactly.
-            models.UniqueConstraint(fields=["task"], name="one_review_decision_per_task"),
+            models.UniqueConstraint(
+                fields=["task", "version"], name="one_review_decision_per_version"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.action} by {self.reviewer_id}"
+
+    @property
+    def settles(self) -> bool:
+        """In force, this decision settles the task (anything but a reopen does)."""
+        return self.action != ReviewAction.REOPEN
 
 
 class CopyingSignal(models.Model):

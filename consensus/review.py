@@ -1,9 +1,19 @@
 """An admin's actions on the crowd's work: settle a task by review, block a worker from a project.
 
 Both change labels, agreement and points through the same services scoring uses
-(``consensus.services``), under the task's row lock, and both are safe to repeat: a settlement is
-checked against the consensus version the admin saw (a stale one is a 409), and a block that
-exists already changes nothing.
+(``consensus.services``), under the task's row lock, and both are safe to repeat: a block that
+exists already changes nothing, and a decision is checked against the consensus version the
+admin saw. Every decision bumps that version, so a page drawn before someone else's decision is
+a 409 (``already_reviewed``), and two admins deciding on one page store one decision.
+
+Decisions are a history: a newer one supersedes the one in force, and the workers' standing
+moves by the difference, once. Against the decision's label each answer is graded again (its
+earlier agreement observation taken back from the worker's skill, the new one added) and paid
+what that grade earns, as one review credit or debit row naming the decision. A rejection and
+a reopen have no label: each answer gets back what the crowd's consensus had left it, its
+agreement (null when the crowd had not accepted the task) and its consensus points, so after
+decide → reopen skills and balances are what they were before the decision, and a rejection
+blames no worker for an unusable image.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 
 from annotations.models import (
@@ -32,16 +42,20 @@ from annotations.services.assignments import assignment_skip
 from annotations.services.submissions import rules_for
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import Conflict, DomainError, NotFound
-from workers.models import Role
-from workers.services import user_role
+from workers.models import PointsEntry, PointsReason, Role
+from workers.services import Award, points_award, user_role
 
 from .aggregate import gold_grade
 from .dashboard import skill_figures
-from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill
-from .services import SCORE_TASK, agreement_regrade, counted_annotations, points_settle
+from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill, reviewed_method
+from .services import (
+    SCORE_TASK,
+    agreement_regrade,
+    answer_points,
+    counted_annotations,
+)
 
 User = get_user_model()
-REVIEWED_METHOD = "review"  # ConsensusResult.method prefix of a task an admin settled
 REVIEWED_CONFIDENCE = 1.0  # an admin's settlement is taken as certain
 
 
@@ -57,12 +71,23 @@ def _locked_task(task_id: object) -> Task:
     return task
 
 
+def decision_in_force(*, task: Task) -> ReviewDecision | None:
+    """The task's newest review decision (a reopen included), or None if it was never reviewed."""
+    decisions = task.review_decisions.select_related("reviewer")
+    return decisions.order_by("-version", "-pk").first()
+
+
 def _check_fresh(task: Task, result: ConsensusResult | None, version: int) -> None:
-    """Refuse a decision taken on a page older than the task's current state."""
-    earlier = task.review_decisions.select_related("reviewer").first()
-    if earlier is not None:
-        when = earlier.created_at.strftime("%Y-%m-%d %H:%M UTC")
-        message = f"This task was already settled by {earlier.reviewer} ({earlier.action}, {when})."
+    """Refuse a decision taken on a page older than the task's current state. A task never
+    scored has no version to bump (it stays 0), so it takes one decision only."""
+    since = task.review_decisions.filter(version__gte=version).select_related("reviewer")
+    newer = since.order_by("-version", "-pk").first()
+    if newer is not None:
+        when = newer.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        message = (
+            f"This task was already settled by {newer.reviewer} ({newer.action}, {when}) "
+            "after the page was loaded; reload it to see the decision in force."
+        )
         raise Conflict(code="already_reviewed", field="task", message=message)
     current = result.version if result is not None else 0
     if version != current:
@@ -95,7 +120,24 @@ def _label_for(
         return picked.payload, picked
     if action == ReviewAction.EDIT:
         return payload_validate(label, rules_for(task), field="label"), None
-    return None, None  # reject
+    return None, None  # reject, reopen
+
+
+def _consensus_baseline(
+    in_force: ReviewDecision | None, result: ConsensusResult | None, answers: list[Annotation]
+) -> dict:
+    """What the crowd's consensus had left, to restore on a reopen or rejection: carried from
+    the decision in force, or read now when no review is in force (never reviewed, or
+    reopened: then the stored method and agreements are the crowd's again)."""
+    if in_force is not None and in_force.settles:
+        return {
+            "consensus_method": in_force.consensus_method,
+            "consensus_agreements": in_force.consensus_agreements,
+        }
+    return {
+        "consensus_method": result.method if result is not None else "",
+        "consensus_agreements": {str(a.pk): a.agreement for a in answers},
+    }
 
 
 @transaction.atomic
@@ -108,51 +150,116 @@ def task_review_decide(
     annotation_id: object = None,
     label: object = None,
 ) -> ReviewDecision:
-    """Settle a task: its accepted label becomes the fused result, one worker's answer, the
-    admin's edit, or nothing (rejected). Answers are re-graded against the new label and paid
-    the difference (review credit or debit). ``version`` is the ConsensusResult version the
-    admin saw (0 when there was none); any other is refused with 409, and so is a second
-    settlement of one task, since the ledger holds one review adjustment per answer."""
+    """Decide a task: its accepted label becomes the fused result, one worker's answer, the
+    admin's edit, or nothing (reject); or reopen it (undo: back to review, no label). The
+    decision supersedes the one in force, and the workers' agreement, skill and points move
+    by the difference (see the module docstring). ``version`` is the ConsensusResult version
+    the admin saw (0 when there was none); a decision taken since that page was drawn is a
+    409 ``already_reviewed``, any other change a 409 ``task_changed``. Reopening a task no
+    admin decision settles is a 400 ``nothing_to_reopen``."""
     task = _locked_task(task_id)
     result = ConsensusResult.objects.select_for_update().filter(task=task).first()
     _check_fresh(task, result, version)
+    in_force = decision_in_force(task=task)
+    if action == ReviewAction.REOPEN and (in_force is None or not in_force.settles):
+        raise DomainError(
+            code="nothing_to_reopen", field="action", message="No review decision is in force."
+        )
     new_label, picked = _label_for(task, result, action, annotation_id, label)
-    decision = ReviewDecision(
+    answers = counted_annotations(task=task)
+    decision = ReviewDecision.objects.create(
         task=task,
         reviewer=reviewer,
         action=action,
         label=new_label,
         picked_annotation=picked,
+        supersedes=in_force,
         replaced_state=task.state,
         replaced_label=task.accepted_label,
         replaced_confidence=task.confidence,
         version=version,
+        **_consensus_baseline(in_force, result, answers),
     )
-    _apply(task, new_label)
-    if result is not None:
-        # The "review" method prefix tells batch re-scoring to leave the admin's label alone.
-        method = f"{REVIEWED_METHOD}_{action}"
-        ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1, method=method)
-    decision.save()
+    _standing_move(task, decision, answers)
+    _task_move(task, decision, result)
     return decision
 
 
-def _apply(task: Task, label: dict | None) -> None:
-    """Caller holds the task row lock. A rejection leaves agreement and points alone: the
-    workers are not at fault for an unusable image."""
-    if label is not None:
-        answers = counted_annotations(task=task)
+def _standing_move(task: Task, decision: ReviewDecision, answers: list[Annotation]) -> None:
+    """Each answer's agreement, its worker's skill and its points, to what ``decision`` says.
+    Caller holds the task row lock."""
+    if decision.label is not None:
         project = task.project
-        agreements = [
-            gold_grade(project.kind, a.payload, label, project.iou_threshold) for a in answers
+        agreements: list[float | None] = [
+            gold_grade(project.kind, a.payload, decision.label, project.iou_threshold)
+            for a in answers
         ]
-        agreement_regrade(task=task, annotations=answers, agreements=agreements)
-        points_settle(task=task, annotations=answers, agreements=agreements)
-    task.state = TaskState.ACCEPTED if label is not None else TaskState.REJECTED
-    task.accepted_label = label
-    task.confidence = REVIEWED_CONFIDENCE if label is not None else task.confidence
-    task.decided_at = timezone.now()
+        points = [answer_points(task=task, agreement=grade) for grade in agreements]
+    else:  # reject, reopen: as the crowd's consensus left them
+        baseline = decision.consensus_agreements
+        agreements = [baseline.get(str(a.pk)) for a in answers]
+        points = _consensus_points(answers)
+    _agreements_move(task, answers, agreements)
+    _points_move(decision, answers, points)
+
+
+def _agreements_move(task: Task, answers: list[Annotation], agreements: list[float | None]) -> None:
+    """Set each answer's agreement: a new grade replaces the old one's observation in the
+    worker's skill, a grade unset has its observation taken back (``agreement_regrade``)."""
+    moved = [(a, g) for a, g in zip(answers, agreements, strict=True) if g != a.agreement]
+    if moved:
+        agreement_regrade(
+            task=task, annotations=[a for a, _ in moved], agreements=[g for _, g in moved]
+        )
+
+
+def _earned(answers: list[Annotation], reasons: list[str] | None = None) -> dict[object, int]:
+    """Points each answer holds from the ledger: for ``reasons``, or all but gold pay."""
+    rows = PointsEntry.objects.filter(annotation__in=answers)
+    if reasons is None:
+        rows = rows.exclude(reason=PointsReason.GOLD_CORRECT)
+    else:
+        rows = rows.filter(reason__in=reasons)
+    totals = rows.values("annotation_id").annotate(total=Sum("points"))
+    return dict(totals.values_list("annotation_id", "total"))
+
+
+def _consensus_points(answers: list[Annotation]) -> list[int]:
+    paid = _earned(answers, [PointsReason.ACCEPTED])
+    return [paid.get(a.pk, 0) for a in answers]
+
+
+def _points_move(decision: ReviewDecision, answers: list[Annotation], points: list[int]) -> None:
+    """Pay each answer the difference between ``points`` and what it holds: one review credit
+    or debit row naming ``decision``, so a repeat of the same decision pays nothing more."""
+    earned = _earned(answers)
+    awards = []
+    for answer, target in zip(answers, points, strict=True):
+        change = target - earned.get(answer.pk, 0)
+        if change:
+            reason = PointsReason.REVIEW_CREDIT if change > 0 else PointsReason.REVIEW_DEBIT
+            awards.append(
+                Award(answer.worker_id, answer.pk, reason, change, review_decision=decision.pk)
+            )
+    points_award(awards=awards)
+
+
+def _task_move(task: Task, decision: ReviewDecision, result: ConsensusResult | None) -> None:
+    """The task's state and label, and the consensus version bumped. Caller holds the locks."""
+    crowd_confidence = result.confidence if result is not None else task.confidence
+    if decision.action == ReviewAction.REOPEN:
+        task.state, task.confidence, task.decided_at = TaskState.REVIEW, crowd_confidence, None
+        method = decision.consensus_method  # batch re-scoring may touch the task again
+    else:
+        settled = decision.label is not None
+        task.state = TaskState.ACCEPTED if settled else TaskState.REJECTED
+        task.confidence = REVIEWED_CONFIDENCE if settled else crowd_confidence
+        task.decided_at = timezone.now()
+        method = reviewed_method(decision.action)  # batch re-scoring leaves the label alone
+    task.accepted_label = decision.label
     task.save(update_fields=["state", "accepted_label", "confidence", "decided_at"])
+    if result is not None:
+        ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1, method=method)
 
 
 @dataclass(frozen=True)
@@ -264,7 +371,7 @@ def review_item(*, task_id: object) -> dict | None:
         "task": task,
         "consensus": consensus,
         "version": consensus.version if consensus else 0,
-        "decision": task.review_decisions.select_related("reviewer").first(),
+        "decision": decision_in_force(task=task),
         "answers": [
             {
                 "annotation": a,

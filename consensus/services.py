@@ -13,13 +13,13 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import NotFound
-from workers.models import PointsEntry, PointsReason
+from workers.models import PointsReason
 from workers.services import Award, points_award
 
 from .aggregate import FUSERS, Fused, gold_grade
@@ -183,40 +183,22 @@ def _apply_accept(
 
 
 def agreement_regrade(
-    *, task: Task, annotations: list[Annotation], agreements: list[float]
+    *, task: Task, annotations: list[Annotation], agreements: list[float | None]
 ) -> None:
     """Grade each answer's agreement against a settled label (an admin's review), moving the
     worker's skill by the change only: an answer graded before has that observation taken back
-    and the new one added, so skill counts each answer once. Caller holds the task row lock."""
+    and the new one added, so skill counts each answer once; a grade of None leaves the answer
+    ungraded (its observation only taken back). Caller holds the task row lock."""
     skills = _skills(task, annotations)
     for annotation, agreement in zip(annotations, agreements, strict=True):
         skill = skills[annotation.worker_id]
         if annotation.agreement is not None:
             _count_agreement(skill, annotation.agreement, sign=-1)
-        _count_agreement(skill, agreement)
+        if agreement is not None:
+            _count_agreement(skill, agreement)
         annotation.agreement = agreement
     Annotation.objects.bulk_update(annotations, ["agreement"])
     _skills_save(list(skills.values()))
-
-
-def points_settle(*, task: Task, annotations: list[Annotation], agreements: list[float]) -> None:
-    """Pay each answer what it earns against a settled label, as the difference from what it
-    earned so far (consensus award and earlier adjustments): one REVIEW_CREDIT or REVIEW_DEBIT
-    row. The ledger's (annotation, reason) constraint makes a repeat pay nothing."""
-    earned = dict(
-        PointsEntry.objects.filter(annotation__in=annotations)
-        .exclude(reason=PointsReason.GOLD_CORRECT)
-        .values("annotation_id")
-        .annotate(total=Sum("points"))
-        .values_list("annotation_id", "total")
-    )
-    awards = []
-    for annotation, agreement in zip(annotations, agreements, strict=True):
-        change = answer_points(task=task, agreement=agreement) - earned.get(annotation.pk, 0)
-        if change:
-            reason = PointsReason.REVIEW_CREDIT if change > 0 else PointsReason.REVIEW_DEBIT
-            awards.append(Award(annotation.worker_id, annotation.pk, reason, change))
-    points_award(awards=awards)
 
 
 def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: Decision) -> None:

@@ -60,7 +60,10 @@ def outcome_of(answer: Annotation, now: datetime) -> str:
         decided = task.state in (TaskState.ACCEPTED, TaskState.REJECTED)
     if not decided:
         return "pending"
-    return "accepted" if answer.passed and not answer.debited else "disagreed"
+    # A review may debit an answer and a later decision (or a reopen) credit it back: what
+    # counts is where its points stand now, not that a debit was ever written.
+    taken_back = answer.debited and answer.earned <= 0
+    return "accepted" if answer.passed and not taken_back else "disagreed"
 
 
 def answers_history(

@@ -77,11 +77,13 @@ class Award:
     reason: str
     points: int
     visible_at: datetime | None = None  # None: at once
+    review_decision: int | None = None  # the review decision a review adjustment pays
 
 
 def points_award(*, awards: list[Award]) -> None:
-    """Append awards to the ledger. The (annotation, reason) constraint makes a repeat a no-op,
-    so a scoring job that runs twice never pays twice."""
+    """Append awards to the ledger. The (annotation, reason) constraint, and for review
+    adjustments (annotation, reason, review decision), makes a repeat a no-op, so a scoring
+    job or a review decision that runs twice never pays twice."""
     rows = [
         PointsEntry(
             worker_id=a.worker_id,
@@ -89,6 +91,7 @@ def points_award(*, awards: list[Award]) -> None:
             reason=a.reason,
             points=a.points,
             visible_at=a.visible_at or timezone.now(),
+            review_decision=a.review_decision,
         )
         for a in awards
     ]

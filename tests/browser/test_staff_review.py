@@ -1,6 +1,8 @@
 """The staff pages in chromium: the dashboard of a crowd-filled project draws its charts and
 refreshes itself; a review item is settled by picking a worker's answer, another by dragging a
-box edge; the accepted labels and the workers' points change accordingly.
+box edge; the accepted labels and the workers' points change accordingly. An empty or doubtful
+fused result is not the primary choice and is accepted only after a confirmation; a decision in
+force is shown with Replace and Reopen.
 
 With SEBENZAI_SCREENSHOTS=<dir>, the dashboard and the review page are saved there as
 staff-dashboard.png and staff-review.png (the README's pictures).
@@ -21,7 +23,7 @@ from annotations.models import Annotation, Project, ProjectStatus, Task, TaskSta
 from annotations.services.gold import gold_set
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
-from consensus.models import ReviewDecision
+from consensus.models import ConsensusResult, ReviewDecision
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from workers.models import PointsEntry, PointsReason
@@ -175,3 +177,61 @@ def test_settle_a_polygon_by_dragging_a_vertex(new_page, make_user, requester):
     assert task.state == TaskState.ACCEPTED
     assert moved[0] < fused[0] - 3
     assert moved[1] < fused[1] - 3
+
+
+def test_an_empty_fused_result_is_accepted_only_when_confirmed_and_decisions_are_replaced_or_reopened(
+    new_page, make_user, requester
+):
+    admin = make_user(name="admin", staff=True)
+    boxes = crowd_project(requester, "bbox", images=10, seed=4)
+    task = in_review(boxes)
+    # the crowd's boxes fused to nothing, as in the report: empty, confidence 0
+    ConsensusResult.objects.filter(task=task).update(label={"boxes": []}, confidence=0.0)
+    page = new_page((1280, 900))
+    sign_in(page, admin.username, PASSWORD)
+    page.goto(f"/staff/review/{task.pk}/")
+    page.wait_for_selector("#answers li")
+    accept = page.locator("button[data-action=accept_fused]")
+
+    # "Accept fused" is not the primary button, and the page says why
+    assert "primary" not in (accept.get_attribute("class") or "")
+    assert "primary" in page.locator("button[data-action=edit-start]").get_attribute("class")
+    assert "empty" in page.locator("#fused-doubts").inner_text()
+    assert page.locator("button[data-action=reopen]").is_hidden()  # no decision to undo yet
+    # declining the confirmation stores nothing
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    accept.click()
+    page.wait_for_function("() => document.getElementById('status').textContent.startsWith('Not')")
+    assert not ReviewDecision.objects.filter(task=task).exists()
+    # confirming accepts it
+    page.once("dialog", lambda dialog: dialog.accept())
+    accept.click()
+    page.wait_for_selector(".status.done")
+    task.refresh_from_db()
+    assert (task.state, task.accepted_label) == (TaskState.ACCEPTED, {"boxes": []})
+
+    # the decision in force locks the page until Reopen (undo) or Replace
+    assert accept.is_disabled()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[data-action=reopen]")
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.startsWith('Reopened')"
+    )
+    task.refresh_from_db()
+    assert (task.state, task.accepted_label) == (TaskState.REVIEW, None)
+    page.locator("button.pick").first.click()
+    page.wait_for_selector(".status.done")
+    page.click("button[data-action=replace]")
+    page.click("button[data-action=reject]")
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.includes('(reject)')"
+    )
+    task.refresh_from_db()
+    assert task.state == TaskState.REJECTED
+    actions = ReviewDecision.objects.filter(task=task).order_by("version")
+    assert list(actions.values_list("action", flat=True)) == [
+        "accept_fused",
+        "reopen",
+        "pick",
+        "reject",
+    ]

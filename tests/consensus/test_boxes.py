@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from consensus.algorithms.boxes import crowd_weights, fuse_boxes, fuse_boxes_many
 from consensus.algorithms.simulate import LABELS, MIXES, make_crowd, simulate_boxes
+from consensus.algorithms.skill import BetaSkill
 
 LABELS3 = ["car", "bus", "person"]
 
@@ -94,6 +95,48 @@ def test_one_wrong_label_is_outvoted_not_split_into_another_object():
     assert result.objects[0].label_confidence == pytest.approx(64 / 73)
     assert result.objects[0].support == [0, 1, 2]
     assert result.agreement == [1.0, 1.0, 0.0]  # the bus worker's box is not a hit
+
+
+BROWN, YELLOW = [120, 80, 90, 60], [300, 100, 70, 50]  # two vehicles of one street picture
+
+
+@pytest.mark.parametrize(
+    ("brown", "yellow"),
+    [
+        (["car"] * 4 + ["bus"] * 3, ["car"] * 7),  # the class split on one vehicle
+        (["car"] * 4 + ["bus"] * 3, ["car"] * 4 + ["bus"] * 3),  # on both, the same workers
+        (["car"] * 4 + ["bus"] * 3, ["bus"] * 4 + ["car"] * 3),  # on both, crossed
+    ],
+)
+def test_objects_the_crowd_agrees_on_survive_a_class_split_with_the_voted_class(brown, yellow):
+    # seven new workers (the prior's accuracy, as scoring passes it) each draw both vehicles at
+    # close places, and split 4/3 on the class
+    prior = BetaSkill().accuracy
+    answers = [
+        answer(([120 + k % 3, 80 + k % 2, 90, 60], b), ([300 - k % 2, 100 + k % 3, 70, 50], y))
+        for k, (b, y) in enumerate(zip(brown, yellow, strict=True))
+    ]
+    result = fuse_boxes(answers, [prior] * 7, LABELS3)
+    by_place = sorted(result.objects, key=lambda o: o.bbox[0])
+    assert [o.label for o in by_place] == [brown[0], yellow[0]]  # the 4-vote class
+    assert all(o.support == list(range(7)) and o.existence > 0.999 for o in by_place)
+    unanimous = fuse_boxes([answer((BROWN, "car"))] * 7, [prior] * 7, LABELS3)
+    split = by_place[0].label_confidence
+    assert split < unanimous.objects[0].label_confidence
+    # λ = log 8 each: P(car) = 8⁴ / (8⁴ + 8³ + 1)
+    assert split == pytest.approx(8**4 / (8**4 + 8**3 + 1))
+
+
+def test_objects_each_drawn_by_a_minority_of_the_crowd_leave_an_empty_result_with_no_confidence():
+    # five workers, three vehicles, and each worker drew only one of them: no vehicle reaches
+    # the quorum (half of everyone's weight), so all are dropped, whatever their class
+    third = [420, 90, 60, 40]
+    drawn = [BROWN, BROWN, YELLOW, YELLOW, third]
+    answers = [answer((box, "car")) for box in drawn]
+    result = fuse_boxes(answers, [BetaSkill().accuracy] * 5, LABELS3)
+    assert result.objects == []
+    assert result.agreement == [0.0] * 5
+    assert result.confidence == 0.0
 
 
 def test_a_worker_known_for_wrong_labels_is_outvoted_even_when_alone_against_one():

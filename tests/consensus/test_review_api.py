@@ -119,3 +119,31 @@ def test_an_unknown_task_is_404(make_user, make_client):
     url = "/api/v1/staff/tasks/00000000-0000-0000-0000-000000000000/review/"
     assert client.get(url).status_code == 404
     assert client.post(url, {"action": "reject", "version": 0}, format="json").status_code == 404
+
+
+def test_a_decision_is_replaced_and_reopened_through_the_api_and_the_item_shows_it_in_force(
+    disputed, make_user, make_client
+):
+    client = make_client(make_user(staff=True))
+    url = f"/api/v1/staff/tasks/{disputed.pk}/review/"
+    taxi = Annotation.objects.get(task=disputed, payload={"label": "taxi"})
+
+    def post(body: dict) -> dict:
+        version = client.get(url).json()["version"]
+        response = client.post(url, {**body, "version": version}, format="json")
+        assert response.status_code == 201, response.content
+        return client.get(url).json()
+
+    picked = post({"action": "pick", "annotation": str(taxi.pk)})
+    replaced = post({"action": "accept_fused"})
+    reopened = post({"action": "reopen"})
+
+    assert (picked["decision"]["action"], picked["accepted_label"]) == ("pick", {"label": "taxi"})
+    assert (replaced["decision"]["action"], replaced["accepted_label"]) == (
+        "accept_fused",
+        {"label": "car"},
+    )
+    assert replaced["decision"]["replaced"]["label"] == {"label": "taxi"}
+    assert (reopened["decision"]["action"], reopened["state"]) == ("reopen", TaskState.REVIEW)
+    assert reopened["accepted_label"] is None
+    assert ReviewDecision.objects.filter(task=disputed).count() == 3

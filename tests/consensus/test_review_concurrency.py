@@ -1,4 +1,5 @@
-"""Two admins settle the same task at the same moment: one decision wins, the other is told."""
+"""Two admins decide the same task at the same moment, on a fresh task or to replace the
+decision in force: one decision wins, the other is told."""
 
 import threading
 
@@ -54,3 +55,45 @@ def test_concurrent_decisions_on_one_task_store_one_and_refuse_the_other(
         "annotation_id", flat=True
     )
     assert len(credits) == len(set(credits)) == (1 if decision.action == "pick" else 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replacements_of_a_decision_store_one_and_refuse_the_other(
+    make_project, worker_clients, make_user, django_capture_on_commit_callbacks
+):
+    task = disputed_task(make_project, worker_clients, django_capture_on_commit_callbacks)
+    admins = [make_user(staff=True), make_user(staff=True)]
+    taxi = Annotation.objects.get(task=task, payload={"label": "taxi"})
+    version = ConsensusResult.objects.get(task=task).version
+    first = task_review_decide(
+        task_id=task.pk, reviewer=admins[0], action="pick", version=version, annotation_id=taxi.pk
+    )
+    start, outcomes = threading.Barrier(2), []
+
+    def replace(admin, action):
+        try:
+            start.wait()
+            task_review_decide(task_id=task.pk, reviewer=admin, action=action, version=version + 1)
+            outcomes.append("stored")
+        except Conflict as refused:
+            outcomes.append(refused.code)
+        finally:
+            connection.close()
+
+    pairs = zip(admins, ["accept_fused", "reopen"], strict=True)
+    threads = [threading.Thread(target=replace, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already_reviewed", "stored"]
+    second = ReviewDecision.objects.get(task=task, version=version + 1)
+    assert second.supersedes == first
+    assert ReviewDecision.objects.filter(task=task).count() == 2
+    # each decision paid its difference once: the taxi answer credited by the pick, and
+    # debited once by whichever replacement won
+    taxi_rows = PointsEntry.objects.filter(annotation=taxi).values_list(
+        "review_decision", flat=True
+    )
+    assert sorted(taxi_rows) == sorted([first.pk, second.pk])

@@ -1,6 +1,9 @@
 // Review page: the image with every worker's answer in its own colour and the fused result;
 // accept, pick, edit (drag box edges or polygon vertices) or reject, posted to the staff API
 // with the consensus version the page was drawn from, so a stale decision comes back as 409.
+// A decision in force is shown with Replace (decide again) and Reopen (undo). Accepting a fused
+// result that is empty or below the project's acceptance threshold asks first: it re-grades
+// every worker against it.
 (function () {
   "use strict";
   const root = document.getElementById("review");
@@ -12,8 +15,10 @@
   const status = document.getElementById("status");
   const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
   const labels = root.dataset.labels.split("|");
+  const threshold = parseFloat(root.dataset.threshold);
   let item = null;
   let draft = null; // the shapes being edited
+  let replacing = false; // the admin chose to replace the decision in force
 
   function node(name, attrs, parent, text) {
     const element = document.createElementNS(NS, name);
@@ -96,11 +101,55 @@
     });
     document.getElementById("fused").textContent = summary(item.fused) +
       (item.confidence === null ? "" : " · confidence " + item.confidence.toFixed(3));
-    const settled = item.decision;
-    root.querySelectorAll("button").forEach((b) => { b.disabled = Boolean(settled); });
-    if (settled) {
-      say("Settled by " + settled.reviewer + " (" + settled.action + ") at " + settled.created_at +
-        ": accepted label " + summary(settled.label) + ".", "done");
+    renderActions();
+  }
+
+  function shapesOf(payload) {
+    return payload ? payload.boxes || payload.polygons || null : null;
+  }
+
+  function fusedDoubts() {
+    // Why accepting the fused result needs a second look; empty when it does not.
+    const doubts = [];
+    const shapes = shapesOf(item.fused);
+    if (shapes && shapes.length === 0) {
+      const drawn = item.answers.filter((a) => (shapesOf(a.payload) || []).length > 0).length;
+      doubts.push(drawn
+        ? "it is empty, though " + drawn + " of " + item.answers.length + " answers drew shapes " +
+          "(no object was drawn by enough of the crowd at matching places)"
+        : "it is empty");
+    }
+    if (item.confidence === null || item.confidence < threshold) {
+      const confidence = item.confidence === null ? "unknown" : item.confidence.toFixed(3);
+      doubts.push("its confidence " + confidence + " is below the project's acceptance threshold " +
+        threshold.toFixed(2));
+    }
+    return doubts.join("; ");
+  }
+
+  function renderActions() {
+    const inForce = item.decision && item.decision.action !== "reopen" ? item.decision : null;
+    const locked = Boolean(inForce) && !replacing;
+    root.querySelectorAll("#decide button, button.pick").forEach((b) => { b.disabled = locked; });
+    const doubts = item.fused ? fusedDoubts() : "";
+    const accept = root.querySelector("[data-action=accept_fused]");
+    accept.disabled = locked || !item.fused;
+    accept.classList.toggle("primary", !doubts);
+    accept.textContent = doubts ? "Accept fused…" : "Accept fused";
+    root.querySelector("[data-action=edit-start]").classList.toggle("primary", Boolean(doubts));
+    const warning = document.getElementById("fused-doubts");
+    warning.hidden = !doubts || locked;
+    warning.textContent = doubts ? "Look before accepting the fused result: " + doubts + "." : "";
+    document.getElementById("in-force").hidden = !inForce;
+    root.querySelector("[data-action=replace]").textContent = replacing ? "Keep it" : "Replace decision";
+    const decision = item.decision;
+    if (inForce) {
+      say("Decision in force: settled by " + inForce.reviewer + " (" + inForce.action + ") at " +
+        inForce.created_at + ": " + (inForce.label ? "accepted label " + summary(inForce.label) : "no label") + "." +
+        (replacing ? " Your decision will replace it." : ""), replacing ? "" : "done");
+    } else if (decision) {
+      say("Reopened by " + decision.reviewer + " at " + decision.created_at + ": state " + item.state +
+        ", consensus version " + item.version + ".");
     } else {
       say("State " + item.state + ", consensus version " + item.version + ".");
     }
@@ -203,6 +252,7 @@
     const answer = await response.json();
     if (response.status === 201) {
       draft = null;
+      replacing = false;
       await load();
       return;
     }
@@ -211,13 +261,30 @@
     say((response.status === 409 ? "Not saved: " : "Refused: ") + error.message + where, "error");
   }
 
+  function acceptFused() {
+    const doubts = fusedDoubts();
+    const sure = !doubts || window.confirm("Accept the fused result anyway? " +
+      doubts.charAt(0).toUpperCase() + doubts.slice(1) + ". Every worker is re-graded against it.");
+    if (sure) decide({ action: "accept_fused" });
+    else say("Not accepted. Edit the shapes, pick an answer or reject the image instead.");
+  }
+
+  function reopen() {
+    const sure = window.confirm("Reopen this task? The decision in force is undone: the task goes " +
+      "back to review with no label, and the workers' points and skills go back to what the " +
+      "crowd's consensus gave them.");
+    if (sure) decide({ action: "reopen" });
+  }
+
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button || button.disabled) return;
     const action = button.dataset.action;
     if (button.classList.contains("pick")) decide({ action: "pick", annotation: button.dataset.annotation });
-    else if (action === "accept_fused") decide({ action });
+    else if (action === "accept_fused") acceptFused();
     else if (action === "reject") decide({ action });
+    else if (action === "replace") { replacing = !replacing; render(); }
+    else if (action === "reopen") reopen();
     else if (action === "edit-start") startEdit();
     else if (action === "edit") decide({ action: "edit", label: draft });
   });
