@@ -23,16 +23,15 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+
+from tests.demo_server import demo_env, demo_server
 
 ROOT = Path(__file__).resolve().parents[1]
 # Another file can stand in for the README (to check that the test fails on an older one).
@@ -82,58 +81,18 @@ def banner_commands() -> list[str]:
     return commands
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _base_env(tmp: Path) -> dict[str, str]:
-    drop = ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY")
-    return {
-        **{k: v for k, v in os.environ.items() if k not in drop and k != "DEBUG"},
-        "DATABASE_URL": f"sqlite:///{tmp / 'demo.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "EXPORT_ROOT": str(tmp / "exports"),
-    }
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo server, and a shell environment beside it: (base URL, env, work folder)."""
     tmp = tmp_path_factory.mktemp("readme")
-    env = _base_env(tmp)
-    server_env = {**env, "DEBUG": "1"}  # as scripts/demo runs it
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--verbosity", "0"], ["seed_demo"]):
-        subprocess.run(
-            [*manage, *command], cwd=ROOT, env=server_env, check=True, capture_output=True
-        )
-    port = _free_port()
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = demo_env(tmp)
     work = tmp / "work"
     (work / "scripts").mkdir(parents=True)
     (work / "scripts" / "manage").symlink_to(ROOT / "scripts" / "manage")
     (work / ".venv").symlink_to(ROOT / ".venv")
     (work / "manage.py").symlink_to(ROOT / "manage.py")
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield base, {**env, "HOST": base, "PORT": str(port)}, work
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with demo_server(env) as base:
+        yield base, {**env, "HOST": base, "PORT": base.rsplit(":", 1)[1]}, work
 
 
 def _run(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
@@ -207,7 +166,7 @@ def test_demo_images_bad_option_from_the_shell_is_one_line(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "demo_images", "--kind", "boxes", "--out", "s"],
         cwd=tmp_path,
-        env={**_base_env(tmp_path), "DEBUG": "1"},
+        env={**demo_env(tmp_path), "DEBUG": "1"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,10 +7,6 @@ Runs whatever database the suite uses: the server is a child process on a SQLite
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,31 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_server import demo_env, demo_server
+
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 10
 ANSWERS_EACH = 12
 DEADLINE_SECONDS = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    drop = ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY")
-    return {
-        **{k: v for k, v in os.environ.items() if k not in drop},
-        "DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "EXPORT_ROOT": str(tmp_path / "exports"),
-        "MIN_ANSWER_MS": "0",
-        "THROTTLE_REGISTER": "1000/min",
-        "THROTTLE_LOGIN": "1000/min",
-        "THROTTLE_EXPORT": "1000/min",
-    }
 
 
 def _call(base: str, method: str, path: str, body: dict | None, token: str | None):
@@ -63,31 +40,16 @@ def _call(base: str, method: str, path: str, body: dict | None, token: str | Non
 
 
 @pytest.fixture
-def demo_server(tmp_path):
-    env = _env(tmp_path)
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--verbosity", "0"], ["seed_demo", "--images", "20"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+def demo(tmp_path):
+    env = demo_env(
+        tmp_path,
+        MIN_ANSWER_MS="0",
+        THROTTLE_REGISTER="1000/min",
+        THROTTLE_LOGIN="1000/min",
+        THROTTLE_EXPORT="1000/min",
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+    with demo_server(env, images=20) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _labeller(base: str, name: str, statuses: Counter, lock: threading.Lock) -> None:
@@ -134,13 +96,13 @@ def _exporter(base: str, statuses: Counter, bodies: list, lock: threading.Lock) 
             bodies.append((status, kind))
 
 
-def test_ten_people_labelling_at_once_on_the_demo_database_get_no_server_error(demo_server):
+def test_ten_people_labelling_at_once_on_the_demo_database_get_no_server_error(demo):
     statuses, bodies, lock = Counter(), [], threading.Lock()
     threads = [
-        threading.Thread(target=_labeller, args=(demo_server, f"crowd{i}", statuses, lock))
+        threading.Thread(target=_labeller, args=(demo, f"crowd{i}", statuses, lock))
         for i in range(CLIENTS)
     ]
-    threads.append(threading.Thread(target=_exporter, args=(demo_server, statuses, bodies, lock)))
+    threads.append(threading.Thread(target=_exporter, args=(demo, statuses, bodies, lock)))
     for thread in threads:
         thread.start()
     for thread in threads:
