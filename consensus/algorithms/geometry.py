@@ -17,6 +17,17 @@ Shapely geometry); their IoU is one call of Shapely 2's vectorised ``intersectio
 over all candidate pairs at once (the union's area by the identity above: cheaper than
 ``shapely.union`` and consistent with it). Candidates are the pairs whose bounding boxes overlap
 (a numpy test, or an STRtree for large inputs), so disjoint pairs cost nothing.
+
+Bounded work. An exact overlay of outlines with k edge crossings costs O((n + k) log n), and k can
+reach n·m: two valid 1,000-point combs, one the other transposed, cross 250,000 times and one
+GEOS intersection of them takes seconds. So a pair is intersected exactly only while
+``edge_pairs`` — the pairs of edges, one from each shape, whose bounding boxes meet, an upper bound
+on k counted with early exit in O(E log E + cap) — stays within EXACT_MAX_EDGE_PAIRS (a pair with
+n·m within it needs no count). Beyond, |A ∩ B| is estimated on a RASTER_CELLS² grid over the
+overlap of the two bounding boxes: cells whose centre lies in both (``raster_fill``, an even-odd
+scanline fill, O(E · RASTER_CELLS + RASTER_CELLS²)) times the cell area; its error is about a cell
+along the intersection's outline. Typical outlines (tens to hundreds of points that follow one
+object) stay far below the cap, and their IoU stays exact.
 """
 
 from __future__ import annotations
@@ -31,7 +42,15 @@ from shapely.errors import GEOSException
 EMPTY = shapely.Polygon()
 MAX_COORDINATE = 1e150  # beyond this a box coordinate counts as non-finite (products stay finite)
 STRTREE_MIN_PAIRS = 20_000  # above this many candidate pairs an STRtree beats the numpy bounds test
+# A pair with more edge pairs than this is intersected on the raster. Measured on 1,000-point
+# combs: an exact intersection costs ~3.5 µs per edge pair (7 ms at this cap), the raster one
+# 1-2 ms whatever the pair; two honest 1,000-point tracings of one object have ~1,500.
+EXACT_MAX_EDGE_PAIRS = 2_000
+RASTER_CELLS = 256  # cells per side of the raster beyond that bound
+_QUERY_PAIRS = 1 << 20  # while counting edge pairs, one STRtree query returns at most chunk · E
 _POLYGONAL = {"Polygon", "MultiPolygon"}
+POLYGON_TYPE = 3  # shapely.get_type_id of a Polygon
+REPAIRED_GRID = 1e-9  # snap-rounding grid for overlays of repaired shapes (image pixels)
 
 
 def xyxy(boxes: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -156,10 +175,117 @@ def as_polygons(shapes: Sequence[Any]) -> np.ndarray:
     return geoms
 
 
+def ring_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(E, 2, 2) every edge of every ring of ``geoms`` (all parts, exteriors and holes) and (E,)
+    the index of the geometry each edge belongs to."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, point_of = shapely.get_coordinates(rings, return_index=True)
+    same = point_of[1:] == point_of[:-1]
+    edges = np.stack([xy[:-1][same], xy[1:][same]], axis=1)
+    return edges, part_of[ring_of[point_of[:-1][same]]]
+
+
+def edge_pairs(geoms: np.ndarray, *, cap: int) -> int:
+    """Pairs of edges from different geometries whose bounding boxes meet, counted up to cap + 1.
+
+    Every crossing or touch between two outlines is such a pair, so this bounds the number of
+    nodes (and faces) of their overlay. An STRtree over all E edges answers queries of a chunk of
+    edges at a time and the count stops once past ``cap``: O(E log E + cap) work, plus at most one
+    chunk's _QUERY_PAIRS pairs."""
+    edges, owner = ring_edges(geoms)
+    lines = shapely.linestrings(edges)
+    tree = shapely.STRtree(lines)
+    count, chunk = 0, max(1, _QUERY_PAIRS // max(1, len(lines)))
+    for start in range(0, len(lines), chunk):
+        query, found = tree.query(lines[start : start + chunk])
+        count += int(np.count_nonzero(owner[start + query] < owner[found]))
+        if count > cap:
+            return cap + 1
+    return count
+
+
+def overlay_within(geoms: np.ndarray, cap: int) -> bool:
+    """Whether the outlines of ``geoms`` have at most ``cap`` edge pairs: at once when the bound
+    Σ_{i<j} n_i n_j on them (n_i points of geometry i) allows, else by ``edge_pairs``."""
+    n = shapely.get_num_coordinates(geoms).astype(np.float64)
+    if (n.sum() ** 2 - (n**2).sum()) / 2 <= cap:
+        return True
+    return edge_pairs(geoms, cap=cap) <= cap
+
+
+def raster_fill(
+    geom: shapely.Geometry, window: tuple[float, ...], cells: tuple[int, int]
+) -> np.ndarray:
+    """(ny, nx) bool: the cells of an nx × ny grid over ``window`` (x0, y0, x1, y1) whose centre
+    lies in ``geom`` — exact for valid polygonal geometry, by the even-odd rule over all rings.
+
+    Scanline: an edge crosses the row of centre y_r when min y ≤ y_r < max y (half-open, so a
+    vertex on the line counts once); its crossing at x toggles every cell whose centre is ≥ x: +1 in
+    that column, a cumulative sum along the row, parity. O(E · ny + nx · ny) time and memory."""
+    (nx, ny), (x0, y0, x1, y1) = cells, window
+    width, height = (x1 - x0) / nx, (y1 - y0) / ny
+    edges, _ = ring_edges(np.array([geom], dtype=object))
+    (xa, ya), (xb, yb) = edges[:, 0].T, edges[:, 1].T
+    first = np.ceil((np.minimum(ya, yb) - y0) / height - 0.5).clip(0, ny).astype(np.intp)
+    stop = np.ceil((np.maximum(ya, yb) - y0) / height - 0.5).clip(0, ny).astype(np.intp)
+    runs = stop - first
+    edge = np.repeat(np.arange(len(runs)), runs)
+    row = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(runs) - runs, runs)
+    t = (y0 + (row + 0.5) * height - ya[edge]) / (yb[edge] - ya[edge])
+    x = xa[edge] + t * (xb[edge] - xa[edge])
+    col = np.ceil((x - x0) / width - 0.5).clip(0, nx).astype(np.intp)
+    toggles = np.bincount(row * (nx + 1) + col, minlength=ny * (nx + 1)).reshape(ny, nx + 1)
+    return (np.cumsum(toggles[:, :nx], axis=1) & 1).astype(bool)
+
+
+def raster_intersection_area(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    """|a ∩ b| estimated on a RASTER_CELLS² grid over the overlap of the two bounding boxes: the
+    cells whose centre lies in both, times the cell area (0 without a finite positive overlap)."""
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = shapely.bounds(a), shapely.bounds(b)
+    window = (max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1))
+    width, height = window[2] - window[0], window[3] - window[1]
+    if not (np.isfinite(width * height) and width > 0 and height > 0):
+        return 0.0
+    cells = (RASTER_CELLS, RASTER_CELLS)
+    both = raster_fill(a, window, cells) & raster_fill(b, window, cells)
+    return float(np.count_nonzero(both)) * (width / RASTER_CELLS) * (height / RASTER_CELLS)
+
+
 def _intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """|a[i] ∩ b[i]| for valid geometries; a pair GEOS still chokes on counts 0."""
+    """|a[i] ∩ b[i]| for valid geometries: exact unless the pair has more than
+    EXACT_MAX_EDGE_PAIRS edge pairs, then on the raster (see the module docstring)."""
+    out = np.zeros(len(a))
+    if not len(a):
+        return out
+    cap = EXACT_MAX_EDGE_PAIRS
+    product = shapely.get_num_coordinates(a) * shapely.get_num_coordinates(b)
+    exact = product <= cap  # the edge pairs cannot outnumber this product: no count needed
+    for k in np.flatnonzero(~exact).tolist():
+        exact[k] = edge_pairs(np.array([a[k], b[k]], dtype=object), cap=cap) <= cap
+        if not exact[k]:
+            out[k] = raster_intersection_area(a[k], b[k])
+    out[exact] = _exact_intersection_areas(a[exact], b[exact])
+    return out
+
+
+def _exact_intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a[i] ∩ b[i]| by GEOS for valid geometries; a pair GEOS still chokes on counts 0.
+
+    A shape repaired from a self-crossing ring (a MultiPolygon whose parts meet on an edge of
+    the other shape) can make GEOS's floating overlay give a different area for (a, b) than for
+    (b, a) — 122.5 against the true 14.0 in one case hypothesis found. Such pairs are overlaid
+    with snap-rounding on a REPAIRED_GRID grid, which is exact to that grid and symmetric; plain
+    polygons, all a validated payload holds, keep the faster floating overlay."""
     try:
-        return shapely.area(shapely.intersection(a, b))
+        repaired = (shapely.get_type_id(a) != POLYGON_TYPE) | (
+            shapely.get_type_id(b) != POLYGON_TYPE
+        )
+        out = shapely.area(shapely.intersection(a, b))
+        if repaired.any():
+            snapped = shapely.intersection(a[repaired], b[repaired], grid_size=REPAIRED_GRID)
+            out[repaired] = shapely.area(snapped)
+        return out
     except GEOSException:
         out = np.zeros(len(a))
         for k, (ga, gb) in enumerate(zip(a, b, strict=True)):

@@ -255,3 +255,13 @@ def test_any_two_polygons_the_validator_accepts_have_an_iou_in_unit_interval(a, 
     assert isinstance(float(value), float)
     assert 0.0 <= value <= 1.0
     assert polygon_iou_matrix([a], [a])[0, 0] == pytest.approx(1.0)
+
+
+def test_a_repaired_bow_tie_has_the_same_iou_with_a_triangle_both_ways():
+    # Found by hypothesis: GEOS's floating overlay gave 0.195 one way and 0.019 the other.
+    bow_tie = [(33.0, 0.0), (0.0, 0.0), (38.0, 1.0), (1.0, 38.0)]
+    triangle = [(33.0, 0.0), (0.0, 0.0), (1.0, 38.0)]
+    forward = polygon_iou_matrix([bow_tie], [triangle])[0, 0]
+    backward = polygon_iou_matrix([triangle], [bow_tie])[0, 0]
+    assert forward == pytest.approx(backward, abs=1e-9)
+    assert forward == pytest.approx(14.0183 / (122.5366 + 627 - 14.0183), abs=1e-4)
