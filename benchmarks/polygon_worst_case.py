@@ -48,32 +48,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from consensus.algorithms import geometry, polygons  # noqa: E402
-from consensus.algorithms.simulate import LABELS, MIXES, make_crowd, simulate_polygons  # noqa: E402
+from consensus.algorithms.simulate import (  # noqa: E402
+    LABELS,
+    MIXES,
+    comb_polygon,
+    make_crowd,
+    simulate_polygons,
+)
 
 Answers = list[tuple[list[np.ndarray], list[str]]]
 SIZE = 1000.0  # pixels per side of a comb
 POINTS = 1000  # points per comb or detailed tracing
 
 
-def comb(teeth: int, points: int = POINTS, duty: float = 0.8) -> np.ndarray:
-    """A valid simple comb in [0, SIZE]²: a spine along the bottom (a tenth of the height) and
-    ``teeth`` teeth up to the top, each ``duty`` of its pitch wide; the long edges are subdivided
-    so the comb has about ``points`` points (fewer teeth, same size of input)."""
-    pitch, spine = SIZE / teeth, 0.1 * SIZE
-    extra = max(0, (points - 3 - 4 * teeth) // (2 * teeth))
-    rise = np.linspace(spine, SIZE, extra + 2)[1:-1]
-    out = [(0.0, 0.0), (SIZE, 0.0), (SIZE, spine)]
-    for k in reversed(range(teeth)):
-        x0, x1 = (k + (1 - duty) / 2) * pitch, (k + (1 + duty) / 2) * pitch
-        out += [(x1, spine), *((x1, y) for y in rise), (x1, SIZE), (x0, SIZE)]
-        out += [*((x0, y) for y in rise[::-1]), (x0, spine)]
-    out.append((0.0, spine))
-    return np.array(out)
-
-
 def comb_crowd(teeth: int, members: int = 5) -> Answers:
     """A comb, its transpose, and shifted copies of both (one cluster: pairwise IoU ≈ 0.7)."""
-    a, pitch = comb(teeth), SIZE / teeth
+    a, pitch = comb_polygon(teeth), SIZE / teeth
     shapes = [a, a[:, ::-1], a + [pitch / 3, 5], a[:, ::-1] + [5, pitch / 3], a - [pitch / 4, 3]]
     return [([s], ["road"]) for s in shapes[:members]]
 

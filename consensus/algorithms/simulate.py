@@ -301,3 +301,22 @@ def simulate_polygons(
         truth = [np.round(s.points(), 2) for s in stars]
         images.append(SimImage(width, height, truth, [labels[i] for i in truth_lab], answers))
     return images
+
+
+def comb_polygon(
+    teeth: int, points: int = 1000, duty: float = 0.8, size: float = 1000.0
+) -> np.ndarray:
+    """A hostile but valid simple polygon in [0, size]²: a comb, a spine along the bottom (a
+    tenth of the height) and ``teeth`` teeth up to the top, each ``duty`` of its pitch wide, the
+    long edges subdivided to about ``points`` points. A comb and its transpose cross at every
+    tooth: the overlay has a face per crossing (tests and benchmarks of the fusion's bound)."""
+    pitch, spine = size / teeth, 0.1 * size
+    extra = max(0, (points - 3 - 4 * teeth) // (2 * teeth))
+    rise = np.linspace(spine, size, extra + 2)[1:-1]
+    out = [(0.0, 0.0), (size, 0.0), (size, spine)]
+    for k in reversed(range(teeth)):
+        x0, x1 = (k + (1 - duty) / 2) * pitch, (k + (1 + duty) / 2) * pitch
+        out += [(x1, spine), *((x1, y) for y in rise), (x1, size), (x0, size)]
+        out += [*((x0, y) for y in rise[::-1]), (x0, spine)]
+    out.append((0.0, spine))
+    return np.array(out)

@@ -22,31 +22,22 @@ from consensus.algorithms.polygons import (
     raster_vote,
     vote_polygon,
 )
-from consensus.algorithms.simulate import LABELS, MIXES, make_crowd, simulate_polygons
+from consensus.algorithms.simulate import (
+    LABELS,
+    MIXES,
+    comb_polygon,
+    make_crowd,
+    simulate_polygons,
+)
 from consensus.models import ConsensusResult
 from tests.conftest import lease, png_bytes, submit
 
 SIZE = 1000.0
 
 
-def comb(teeth: int, points: int = 1000, duty: float = 0.8) -> np.ndarray:
-    """A simple comb in [0, SIZE]²: a spine along the bottom, ``teeth`` teeth of ``duty`` of their
-    pitch up to the top, long edges subdivided to about ``points`` points."""
-    pitch, spine = SIZE / teeth, 0.1 * SIZE
-    extra = max(0, (points - 3 - 4 * teeth) // (2 * teeth))
-    rise = np.linspace(spine, SIZE, extra + 2)[1:-1]
-    out = [(0.0, 0.0), (SIZE, 0.0), (SIZE, spine)]
-    for k in reversed(range(teeth)):
-        x0, x1 = (k + (1 - duty) / 2) * pitch, (k + (1 + duty) / 2) * pitch
-        out += [(x1, spine), *((x1, y) for y in rise), (x1, SIZE), (x0, SIZE)]
-        out += [*((x0, y) for y in rise[::-1]), (x0, spine)]
-    out.append((0.0, spine))
-    return np.array(out)
-
-
 def comb_crowd(teeth: int, members: int = 5) -> list[tuple[list[np.ndarray], list[str]]]:
     """A comb, its transpose (x and y swapped) and shifted copies of both."""
-    a, pitch = comb(teeth), SIZE / teeth
+    a, pitch = comb_polygon(teeth), SIZE / teeth
     shapes = [a, a[:, ::-1], a + [pitch / 3, 5], a[:, ::-1] + [5, pitch / 3], a - [pitch / 4, 3]]
     return [([s], ["road"]) for s in shapes[:members]]
 
@@ -242,7 +233,7 @@ def test_two_accounts_submitting_combs_through_the_api_get_their_task_scored(
     project = make_project("polygon", images=0, redundancy_min=2, redundancy_max=3)
     files = [IncomingFile("images[0]", "big.png", lambda: png_bytes(int(SIZE) + 1, int(SIZE) + 1))]
     tasks_create_from_files(project=project, files=iter(files))
-    teeth = comb(249)
+    teeth = comb_polygon(249)
     for client, points in zip(worker_clients, (teeth, teeth[:, ::-1]), strict=False):
         work = lease(client, project)
         payload = {"polygons": [{"label": "car", "points": points.round(3).tolist()}]}
