@@ -3,10 +3,12 @@ no common order, and feedback that cannot be matched to the task it was on."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from annotations.models import Task
@@ -72,3 +74,14 @@ def test_feedback_gives_the_hour_of_an_answer_never_its_moment(
         (item,) = worker_client.get("/api/v1/work/feedback/").json()["items"]
     assert item["answered_at"].endswith(":00:00+00:00")
     assert set(item) == {"answered_at", "project", "correct", "expected"}
+
+
+def test_the_migration_recounts_gold_slots_held_by_leases_long_gone(make_project):
+    # given a gold task whose counter still holds the slots of leases skipped before the fix
+    project, gold = _gold_project(make_project, images=2, gold=1, redundancy_max=3)
+    Task.objects.filter(pk__in=gold).update(slots_taken=7)
+    recount = importlib.import_module("annotations.migrations.0007_gold_slots_recount")
+    # when the migration runs
+    recount.recount_gold_slots(django_apps, None)
+    # then the counter holds nothing, and the task is served again
+    assert Task.objects.get(pk__in=gold).slots_taken == 0
