@@ -7,12 +7,13 @@ redelivered job changes nothing the first run already did.
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
 from .algorithms.suspension import gold_failing
 from .models import ConsensusResult, Decision, WorkerSkill
+
+logger = logging.getLogger(__name__)
 
 # An answer earns points, and counts as agreeing, when it matches the consensus at least this well
 # (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
@@ -300,6 +303,17 @@ def task_scoring_retry(*, task_id: object) -> int:
         job = partial(celery_app.tasks[SCORE_TASK].delay, str(task.pk))
         transaction.on_commit(job, robust=True)
     return requeued
+
+
+def score_attempt_release(*, task_id: object) -> None:
+    """End the lease of a scoring attempt that failed: the sweeper may send the task again at
+    once. Best effort: with the database down the lease simply runs out."""
+    try:
+        Annotation.objects.filter(task_id=task_id, score_state=ScoreState.PENDING).update(
+            score_started_at=None
+        )
+    except DatabaseError:
+        logger.warning("could not release the scoring lease of task %s", task_id)
 
 
 def score_lease_seconds() -> int:

@@ -10,6 +10,7 @@ from .services import (
     SUSPEND_TASK,
     consensus_score,
     score_attempt_begin,
+    score_attempt_release,
     unscored_task_ids,
 )
 from .suspension import workers_suspend_failing
@@ -25,7 +26,14 @@ from .suspension import workers_suspend_failing
 )
 def consensus_score_task(task_id: str) -> None:
     if score_attempt_begin(task_id=task_id):
-        consensus_score(task_id=task_id)
+        try:
+            consensus_score(task_id=task_id)
+        except BaseException:
+            # The attempt is over (its retry, if any, may be lost with the broker): free its
+            # lease so the sweeper need not wait out the time limit. A killed job cannot get
+            # here; its lease runs out instead.
+            score_attempt_release(task_id=task_id)
+            raise
 
 
 @shared_task(name="consensus.sweep_unscored", acks_late=True)

@@ -52,6 +52,17 @@ def _media_root(tmp_path, settings):
     shutil.rmtree(tmp_path / "media", ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _services_taken_as_up():
+    """Each test starts with the process's circuit breakers closed: one test finding the broker
+    (or the cache's Redis) down must not make the next skip publishing its scoring jobs."""
+    from sebenzai.common import cache
+
+    cache._breakers.clear()
+    yield
+    cache._breakers.clear()
+
+
 def _client_for(user) -> APIClient:
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from annotations.models import Annotation, ScoreState, Task, TaskState
+from consensus import tasks
 from consensus.models import ConsensusResult, Decision, WorkerSkill
 from consensus.services import consensus_score, score_attempt_begin, unscored_task_ids
 from tests.conftest import lease, submit
@@ -135,3 +136,21 @@ def test_moderation_keeps_categories_most_unsafe_voters_chose(
     task = Task.objects.get(project=project)
     assert task.accepted_label == {"verdict": "unsafe", "categories": ["violence"]}
     assert ConsensusResult.objects.get(task=task).decision == Decision.ACCEPT
+
+
+def test_a_failed_scoring_attempt_frees_its_lease_for_the_sweeper(
+    make_project, worker_clients, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given answers waiting, and a scoring job that fails (its retry may be lost with the broker)
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car"] * 3, django_capture_on_commit_callbacks, execute=False)
+    task = Task.objects.get(project=project)
+
+    def broken(**_kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tasks, "consensus_score", broken)
+    with pytest.raises(RuntimeError):
+        tasks.consensus_score_task.run(str(task.pk))
+    # then the sweeper may send it again at once instead of waiting out the time limit
+    assert unscored_task_ids(older_than_seconds=0) == [str(task.pk)]
