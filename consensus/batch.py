@@ -39,6 +39,7 @@ from annotations.models import (
     Task,
     TaskState,
 )
+from annotations.services.task_states import tasks_confidence_set, tasks_reopen_accepted
 
 from .aggregate import MODERATION_VERDICTS
 from .algorithms.dawid_skene import dawid_skene
@@ -181,15 +182,12 @@ def _accepted_write(project: Project, posteriors: dict) -> tuple[int, int]:
         ):
             to_review.append(task.pk)
         elif abs((task.confidence or 0.0) - confidence) > CHANGE_TOLERANCE:
-            task.confidence = result.confidence = confidence
+            result.confidence = confidence
             result.version += 1
             to_update.append(result)
-    Task.objects.bulk_update([r.task for r in to_update], ["confidence"], batch_size=1000)
+    tasks_confidence_set(confidences={r.task_id: r.confidence for r in to_update})
     ConsensusResult.objects.bulk_update(to_update, ["confidence", "version"], batch_size=1000)
-    sent = list(
-        Task.objects.filter(pk__in=to_review, state=TaskState.ACCEPTED).values_list("pk", flat=True)
-    )
-    Task.objects.filter(pk__in=sent).update(state=TaskState.REVIEW)
+    sent = tasks_reopen_accepted(task_ids=to_review)
     # a new version, so an admin's decision made on the page as it was before is a 409
     ConsensusResult.objects.filter(task_id__in=sent).update(version=F("version") + 1)
     return len(to_update), len(sent)

@@ -26,7 +26,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, When
-from django.utils import timezone
 
 from annotations.models import (
     Annotation,
@@ -40,6 +39,11 @@ from annotations.models import (
 from annotations.payloads import payload_validate
 from annotations.services.assignments import assignment_skip
 from annotations.services.submissions import rules_for
+from annotations.services.task_states import (
+    task_answer_uncount,
+    task_reopen_for_review,
+    task_settle,
+)
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import Conflict, DomainError, NotFound
 from workers.models import PointsEntry, PointsReason, Role
@@ -248,16 +252,13 @@ def _task_move(task: Task, decision: ReviewDecision, result: ConsensusResult | N
     """The task's state and label, and the consensus version bumped. Caller holds the locks."""
     crowd_confidence = result.confidence if result is not None else task.confidence
     if decision.action == ReviewAction.REOPEN:
-        task.state, task.confidence, task.decided_at = TaskState.REVIEW, crowd_confidence, None
+        task_reopen_for_review(task=task, confidence=crowd_confidence)
         method = decision.consensus_method  # batch re-scoring may touch the task again
     else:
         settled = decision.label is not None
-        task.state = TaskState.ACCEPTED if settled else TaskState.REJECTED
-        task.confidence = REVIEWED_CONFIDENCE if settled else crowd_confidence
-        task.decided_at = timezone.now()
+        confidence = REVIEWED_CONFIDENCE if settled else crowd_confidence
+        task_settle(task=task, label=decision.label, confidence=confidence)
         method = reviewed_method(decision.action)  # batch re-scoring leaves the label alone
-    task.accepted_label = decision.label
-    task.save(update_fields=["state", "accepted_label", "confidence", "decided_at"])
     if result is not None:
         ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1, method=method)
 
@@ -322,10 +323,7 @@ def _answers_uncount(project: Project, worker: AbstractBaseUser) -> list[str]:
     reopened = []
     for task in tasks.order_by("pk"):
         reopened.append(task.pk)
-        task.answers_count -= 1
-        task.slots_taken -= 1
-        task.state = TaskState.OPEN
-        task.save(update_fields=["answers_count", "slots_taken", "state"])
+        task_answer_uncount(task=task)
     return [str(pk) for pk in reopened]
 
 

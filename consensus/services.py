@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
+from annotations.services.task_states import task_accept, task_raise_target, task_send_to_review
 from sebenzai.celery import app as celery_app
 from sebenzai.common.errors import NotFound
 from workers.models import PointsReason
@@ -166,8 +167,7 @@ def _suspension_check(skill: WorkerSkill) -> None:
 def _apply_accept(
     task: Task, annotations: list[Annotation], fused: Fused, skills: dict[int, WorkerSkill]
 ) -> None:
-    task.state, task.accepted_label = TaskState.ACCEPTED, fused.label
-    task.confidence, task.decided_at = fused.confidence, timezone.now()
+    task_accept(task=task, label=fused.label, confidence=fused.confidence)
     graded, awards = [], []
     for annotation, agreement in zip(annotations, fused.agreement, strict=True):
         if annotation.agreement is None:
@@ -270,10 +270,9 @@ def _decide(task: Task, annotations: list[Annotation]) -> Decision:
     if decision == Decision.ACCEPT:
         _apply_accept(task, annotations, fused, skills)
     elif decision == Decision.MORE:
-        task.target_redundancy += 1
+        task_raise_target(task=task)
     elif decision == Decision.REVIEW:
-        task.state, task.confidence = TaskState.REVIEW, fused.confidence
-    task.save()
+        task_send_to_review(task=task, confidence=fused.confidence)
     return decision
 
 
