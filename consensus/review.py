@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -44,7 +43,8 @@ from annotations.services.task_states import (
     task_reopen_for_review,
     task_settle,
 )
-from sebenzai.celery import app as celery_app
+from sebenzai import jobs
+from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError, NotFound
 from workers.models import PointsEntry, PointsReason, Role
 from workers.services import Award, points_award, user_role
@@ -53,7 +53,6 @@ from .aggregate import gold_grade
 from .dashboard import skill_figures
 from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill, reviewed_method
 from .services import (
-    SCORE_TASK,
     agreement_regrade,
     answer_points,
     counted_annotations,
@@ -295,8 +294,7 @@ def worker_block(
         _leases_give_back(project, worker)
         rescored = _answers_uncount(project, worker)
         for task_id in rescored:
-            job = partial(celery_app.tasks[SCORE_TASK].delay, task_id)
-            transaction.on_commit(job, robust=True)
+            job_send_on_commit(jobs.SCORE, task_id)
     return BlockOutcome(block, True, rescored)
 
 

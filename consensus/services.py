@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -19,7 +18,8 @@ from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
 from annotations.services.task_states import task_accept, task_raise_target, task_send_to_review
-from sebenzai.celery import app as celery_app
+from sebenzai import jobs
+from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import NotFound
 from workers.models import PointsReason
 from workers.services import Award, points_award
@@ -35,10 +35,6 @@ logger = logging.getLogger(__name__)
 # (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
 AGREEMENT_PASS = 0.5
 GOLD_PASS = 0.5
-# Jobs enqueued by name: the task module imports the suspension and review services, which
-# import this one (and review's worker_block) — importing consensus.tasks here would be a cycle.
-SUSPEND_TASK = "consensus.suspend_worker"
-SCORE_TASK = "consensus.score"
 
 
 def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
@@ -160,8 +156,7 @@ def _suspension_check(skill: WorkerSkill) -> None:
     suspension job re-counts from the answers and blocks, after commit and outside this task's
     locks (blocking locks every undecided task the worker answered)."""
     if gold_suspends(correct=skill.gold_correct, total=skill.gold_total):
-        job = partial(celery_app.tasks[SUSPEND_TASK].delay, str(skill.project_id), skill.worker_id)
-        transaction.on_commit(job, robust=True)
+        job_send_on_commit(jobs.SUSPEND_WORKER, str(skill.project_id), skill.worker_id)
 
 
 def _apply_accept(
@@ -299,8 +294,7 @@ def task_scoring_retry(*, task_id: object) -> int:
     failed = Annotation.objects.filter(task=task, score_state=ScoreState.FAILED)
     requeued = failed.update(score_state=ScoreState.PENDING, score_attempts=0)
     if requeued:
-        job = partial(celery_app.tasks[SCORE_TASK].delay, str(task.pk))
-        transaction.on_commit(job, robust=True)
+        job_send_on_commit(jobs.SCORE, str(task.pk))
     return requeued
 
 

@@ -2,12 +2,11 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+
+from sebenzai import jobs
 
 from .batch import project_rescore, projects_to_rescore
 from .services import (
-    SCORE_TASK,
-    SUSPEND_TASK,
     consensus_score,
     score_attempt_begin,
     score_attempt_release,
@@ -16,14 +15,7 @@ from .services import (
 from .suspension import workers_suspend_failing
 
 
-@shared_task(
-    name=SCORE_TASK,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@shared_task(name=jobs.SCORE, acks_late=True, **jobs.DATABASE_RETRY)
 def consensus_score_task(task_id: str) -> None:
     if score_attempt_begin(task_id=task_id):
         try:
@@ -36,7 +28,7 @@ def consensus_score_task(task_id: str) -> None:
             raise
 
 
-@shared_task(name="consensus.sweep_unscored", acks_late=True)
+@shared_task(name=jobs.SWEEP_UNSCORED, acks_late=True)
 def sweep_unscored_task() -> int:
     """Re-enqueue scoring for answers whose message was lost (broker down at submit time)."""
     ids = unscored_task_ids(older_than_seconds=settings.SEBENZAI["SCORE_SWEEP_AFTER_SECONDS"])
@@ -45,14 +37,14 @@ def sweep_unscored_task() -> int:
     return len(ids)
 
 
-@shared_task(name=SUSPEND_TASK, acks_late=True)
+@shared_task(name=jobs.SUSPEND_WORKER, acks_late=True)
 def suspend_worker_task(project_id: str, worker_id: int) -> bool:
     """After a gold grade: block the worker from the project if their gold record fails the
     suspension rule. Idempotent (a blocked worker is not blocked again)."""
     return bool(workers_suspend_failing(project_id=project_id, worker_id=worker_id))
 
 
-@shared_task(name="consensus.rescore_project", acks_late=True)
+@shared_task(name=jobs.RESCORE_PROJECT, acks_late=True)
 def rescore_project_task(project_id: str) -> dict | None:
     """Dawid–Skene over the whole project and skills re-estimated; idempotent, so a redelivery
     (or two beats overlapping: the second finds the project locked and returns) is harmless."""
@@ -60,7 +52,7 @@ def rescore_project_task(project_id: str) -> dict | None:
     return report.__dict__ if report else None
 
 
-@shared_task(name="consensus.rescore_active", acks_late=True)
+@shared_task(name=jobs.RESCORE_ACTIVE, acks_late=True)
 def rescore_active_task() -> int:
     """The beat job: one re-scoring task per active project with answers."""
     ids = projects_to_rescore()

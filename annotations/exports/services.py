@@ -17,7 +17,9 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from sebenzai import jobs
 from sebenzai.celery import app as celery_app
+from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
 
 from ..models import Project
@@ -25,11 +27,10 @@ from .dataset import EmptyExport, dataset_write
 from .models import Export, ExportState
 from .options import ExportOptions
 from .selectors import tasks_exportable
-from .webhooks import DELIVER_TASK, deliveries_create, deliveries_enqueue, deliveries_lost
+from .webhooks import deliveries_create, deliveries_enqueue, deliveries_lost
 
 logger = logging.getLogger(__name__)
 
-BUILD_TASK = "exports.build"  # enqueued by name, like consensus.score
 BUILD_SOFT_LIMIT, BUILD_TIME_LIMIT = 1500, 1700  # seconds, under the broker's visibility timeout
 STALE_AFTER = BUILD_TIME_LIMIT + 60  # a build "running" longer than this has lost its worker
 MAX_ATTEMPTS = 3  # builds started for one export before it is failed (RELIABILITY P7)
@@ -49,7 +50,7 @@ def export_file(*, export: Export) -> Path:
 
 
 def _enqueue_build(export_id: str) -> None:
-    transaction.on_commit(lambda: celery_app.tasks[BUILD_TASK].delay(export_id), robust=True)
+    job_send_on_commit(jobs.EXPORT_BUILD, export_id)
 
 
 def export_request(
@@ -178,10 +179,10 @@ def export_sweep() -> dict[str, int]:
     )
     builds = [str(pk) for qs in (lost, stale) for pk in qs.values_list("pk", flat=True)[:100]]
     for export_id in builds:
-        celery_app.tasks[BUILD_TASK].delay(export_id)
+        celery_app.tasks[jobs.EXPORT_BUILD].delay(export_id)
     deliveries = deliveries_lost(older_than_seconds=LOST_AFTER)
     for delivery_id in deliveries:
-        celery_app.tasks[DELIVER_TASK].delay(delivery_id)
+        celery_app.tasks[jobs.WEBHOOK_DELIVER].delay(delivery_id)
     return {
         "builds": len(builds),
         "failed": dead,

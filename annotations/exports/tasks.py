@@ -1,27 +1,25 @@
 """Celery entry points for exports: ids in, one service call, safe to run twice (acks_late)."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from sebenzai import jobs
 
 from .services import BUILD_SOFT_LIMIT, BUILD_TIME_LIMIT, export_build, export_sweep
 from .webhooks import MAX_ATTEMPTS, delivery_attempt
 
 
 @shared_task(
-    name="exports.build",
+    name=jobs.EXPORT_BUILD,
     acks_late=True,
     soft_time_limit=BUILD_SOFT_LIMIT,
     time_limit=BUILD_TIME_LIMIT,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
+    **jobs.DATABASE_RETRY,
 )
 def export_build_task(export_id: str) -> None:
     export_build(export_id=export_id)
 
 
-@shared_task(name="exports.deliver_webhook", acks_late=True, bind=True, max_retries=MAX_ATTEMPTS)
+@shared_task(name=jobs.WEBHOOK_DELIVER, acks_late=True, bind=True, max_retries=MAX_ATTEMPTS)
 def webhook_deliver_task(self, delivery_id: str) -> None:
     # The attempt count and the schedule live in the database; Celery only carries the wait.
     retry_in = delivery_attempt(delivery_id=delivery_id)
@@ -29,6 +27,6 @@ def webhook_deliver_task(self, delivery_id: str) -> None:
         raise self.retry(countdown=retry_in)
 
 
-@shared_task(name="exports.sweep", acks_late=True)
+@shared_task(name=jobs.EXPORT_SWEEP, acks_late=True)
 def export_sweep_task() -> dict[str, int]:
     return export_sweep()

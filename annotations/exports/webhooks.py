@@ -15,18 +15,17 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sebenzai.celery import app as celery_app
+from sebenzai import jobs
+from sebenzai.common.broker import job_send_on_commit
 
 from ..models import Project
 from .egress import DeliveryError, UrlNotAllowed, http_post, url_target
 from .manifest import platform_version
 from .models import DeliveryState, Export, ProjectWebhook, WebhookDelivery
 
-DELIVER_TASK = "exports.deliver_webhook"  # enqueued by name, like consensus.score
 EVENT_EXPORT_READY = "export.ready"
 MAX_ATTEMPTS = 8
 BACKOFF_BASE, BACKOFF_MAX = 10.0, 600.0  # seconds; with jitter at most 720, under the broker's
@@ -103,9 +102,7 @@ def deliveries_enqueue(ids: list[str]) -> None:
     """Send the deliveries to the broker once the current transaction commits; a broker that is
     down only delays them (the sweeper re-enqueues due deliveries)."""
     for delivery_id in ids:
-        transaction.on_commit(
-            lambda d=delivery_id: celery_app.tasks[DELIVER_TASK].delay(d), robust=True
-        )
+        job_send_on_commit(jobs.WEBHOOK_DELIVER, delivery_id)
 
 
 def _claim(delivery_id: str) -> WebhookDelivery | None:

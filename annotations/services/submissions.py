@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sebenzai.common.broker import task_send
+from sebenzai import jobs
+from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, SlowDown
 
 from ..models import Annotation, Assignment, AssignmentState, ProjectBlock, Task
@@ -19,7 +20,6 @@ from ..payloads import PayloadRules, payload_validate
 from .assignments import lease_expire_if_due
 
 logger = logging.getLogger(__name__)
-SCORE_TASK = "consensus.score"  # enqueued by name: annotations never imports consensus
 
 
 def rules_for(task: Task) -> PayloadRules:
@@ -40,7 +40,7 @@ def score_enqueue(*, task_id: object) -> None:
     never sees uncommitted rows and nothing is sent for a rolled-back submission. A broker that
     is down only delays scoring: the annotation stays pending and the sweeper re-enqueues it;
     one just found down is not tried again for a few seconds, so the answer is not held up."""
-    transaction.on_commit(lambda: task_send(SCORE_TASK, str(task_id)), robust=True)
+    job_send_on_commit(jobs.SCORE, str(task_id), sweeper_backed=True)
 
 
 def annotation_submit(

@@ -1,8 +1,12 @@
-"""Publishing Celery jobs without holding a request up while the broker is away: a circuit
+"""Publishing Celery jobs: after the transaction commits (``job_send_on_commit``, the one way
+app code enqueues), and without holding a request up while the broker is away: a circuit
 breaker lets a request skip publishing for a few seconds once the broker was found down."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from sebenzai.celery import app as celery_app
@@ -38,3 +42,14 @@ def task_send(name: str, *args: object) -> bool:
         return False
     breaker.succeeded()
     return True
+
+
+def job_send_on_commit(name: str, *args: object, sweeper_backed: bool = False) -> None:
+    """Send Celery job ``name`` once the current transaction commits (never for a rolled-back
+    one, never before its rows are visible); a publish that fails is logged, not raised.
+    ``sweeper_backed``: a sweeper re-sends the job from the database, so while the broker is
+    known to be down it is not even tried (``task_send``), and the request is not held up."""
+    if sweeper_backed:
+        transaction.on_commit(partial(task_send, name, *args), robust=True)
+    else:
+        transaction.on_commit(partial(celery_app.tasks[name].delay, *args), robust=True)
