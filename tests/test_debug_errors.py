@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import path
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from workers.models import Role
 
 

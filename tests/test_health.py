@@ -26,7 +26,7 @@ from sebenzai.celery import app as celery_app
 from sebenzai.common import broker, health
 from sebenzai.common import cache as cache_module
 from sebenzai.common.cache import FallbackRedisCache
-from tests.conftest import _client_for, lease, submit
+from tests.helpers import client_for, lease, submit
 from workers.models import Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -321,7 +321,7 @@ def test_only_staff_may_read_the_services_health(make_user, role, status):
     client = APIClient()
     if role != "anonymous":
         kind = Role.WORKER if role == "worker" else Role.REQUESTER
-        client = _client_for(make_user(kind, role, staff=role == "staff"))
+        client = client_for(make_user(kind, role, staff=role == "staff"))
 
     response = client.get("/api/v1/staff/health/")
 

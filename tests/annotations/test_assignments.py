@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from annotations.models import Assignment, AssignmentState, Task
 from annotations.services.assignments import leases_expire, task_lease_next
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

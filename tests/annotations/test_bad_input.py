@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from annotations.models import Annotation, Assignment, Project, Task
-from tests.conftest import PASSWORD, db_snapshot, lease, png_bytes, png_files, submit
+from tests.helpers import PASSWORD, db_snapshot, lease, png_bytes, png_files, submit
 from workers.models import WorkerProfile
 
 pytestmark = pytest.mark.django_db

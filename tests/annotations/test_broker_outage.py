@@ -6,7 +6,7 @@ from kombu.exceptions import OperationalError
 from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.tasks import sweep_unscored_task
 from sebenzai.celery import app as celery_app
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

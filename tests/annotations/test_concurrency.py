@@ -7,7 +7,7 @@ from django.conf import settings
 
 from annotations.models import Assignment, AssignmentState
 from annotations.services.assignments import task_lease_next
-from tests.conftest import at_once
+from tests.helpers import at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -3,7 +3,7 @@
 import pytest
 
 from annotations.models import Task, TaskState
-from tests.conftest import lease, png_bytes, submit
+from tests.helpers import lease, png_bytes, submit
 from workers.models import PointsEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)

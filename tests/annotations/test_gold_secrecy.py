@@ -12,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Task
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

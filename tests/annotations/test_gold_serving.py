@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from annotations.models import Task
 from annotations.services.gold import gold_set
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

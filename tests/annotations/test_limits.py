@@ -3,7 +3,7 @@
 import pytest
 
 from annotations.models import ProjectBlock
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 
 def test_blocked_worker_gets_no_task_of_that_project(make_project, worker_clients, make_user):

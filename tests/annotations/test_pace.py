@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from annotations.models import Annotation, Assignment, AssignmentState
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import Task
 from tests.annotations.test_bad_input import NOWHERE, assert_refused, stored
-from tests.conftest import lease, png_bytes, submit
+from tests.helpers import lease, png_bytes, submit
 from workers.services import user_role
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

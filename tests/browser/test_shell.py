@@ -1,7 +1,7 @@
 """The page shell: sign in through the browser, reach the home page, sign out."""
 
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from workers.models import Role
 
 

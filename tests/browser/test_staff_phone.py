@@ -4,7 +4,7 @@ import pytest
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_staff_review import crowd_project
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 PAGES = ["/staff/", "/staff/projects/{id}/", "/staff/projects/{id}/review/", "/staff/projects/{id}/workers/"]  # fmt: skip
 

@@ -25,7 +25,7 @@ from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
 from consensus.models import ConsensusResult, ReviewDecision
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from workers.models import PointsEntry, PointsReason
 
 SHOTS = os.environ.get("SEBENZAI_SCREENSHOTS")

@@ -3,7 +3,7 @@
 from annotations.models import ProjectBlock, Task, TaskState
 from tests.browser.conftest import sign_in
 from tests.browser.test_staff_review import crowd_project, shoot
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_blocking_a_worker_from_the_workers_view(new_page, make_user, requester):

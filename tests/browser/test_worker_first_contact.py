@@ -20,7 +20,7 @@ from tests.browser.worker_helpers import (
     stored_answer,
     wait_until,
 )
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from workers.models import Role
 
 DESK = {"viewport": (1280, 800)}

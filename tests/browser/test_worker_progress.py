@@ -9,7 +9,7 @@ from tests.browser.worker_helpers import (
     sign_up,
     stored_answer,
 )
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from workers.models import WorkerProfile
 
 

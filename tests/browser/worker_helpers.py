@@ -8,7 +8,7 @@ import time
 from annotations.models import Annotation, Project, ProjectStatus
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
-from tests.conftest import PASSWORD, png_bytes
+from tests.helpers import PASSWORD, png_bytes
 
 LABELS = {
     "classification": ["car", "taxi", "truck"],

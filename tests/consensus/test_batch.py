@@ -11,7 +11,7 @@ from consensus.models import ConsensusResult, ReviewAction, WorkerSkill
 from consensus.review import task_review_decide
 from consensus.tasks import rescore_active_task
 from sebenzai.common.errors import Conflict
-from tests.conftest import db_snapshot, lease, submit
+from tests.helpers import db_snapshot, lease, submit
 
 pytestmark = pytest.mark.django_db
 LABELS = ["car", "taxi", "truck"]

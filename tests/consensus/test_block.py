@@ -6,8 +6,8 @@ import pytest
 from annotations.models import Assignment, AssignmentState, ProjectBlock, Task, TaskState
 from consensus.models import ConsensusResult
 from consensus.review import worker_block
-from tests.conftest import lease, submit
 from tests.consensus.test_review import answer
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from consensus.batch import project_rescore
 from consensus.copying import copying_inputs
 from consensus.dashboard import workers_table
 from consensus.models import CopyingSignal
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 LABELS = ["car", "taxi", "truck"]

@@ -30,7 +30,7 @@ from consensus.algorithms.simulate import (
     simulate_polygons,
 )
 from consensus.models import ConsensusResult
-from tests.conftest import lease, png_bytes, submit
+from tests.helpers import lease, png_bytes, submit
 
 SIZE = 1000.0
 

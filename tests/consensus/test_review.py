@@ -7,7 +7,7 @@ from annotations.models import Annotation, Task, TaskState
 from consensus.models import ConsensusResult, ReviewDecision, WorkerSkill
 from consensus.review import task_review_decide
 from sebenzai.common.errors import Conflict, DomainError
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from workers.models import PointsEntry, PointsReason
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus import tasks
 from consensus.models import ConsensusResult, Decision, WorkerSkill
 from consensus.services import consensus_score, score_attempt_begin, unscored_task_ids
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from workers.models import PointsEntry
 
 pytestmark = pytest.mark.django_db

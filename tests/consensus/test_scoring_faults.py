@@ -10,7 +10,7 @@ from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus import tasks as consensus_tasks
 from consensus.dashboard import dashboard_figures, scoring_failures
 from consensus.services import consensus_score
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

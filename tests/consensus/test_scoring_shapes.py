@@ -4,7 +4,7 @@ import pytest
 
 from annotations.models import Task, TaskState
 from consensus.models import WorkerSkill
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from workers.models import PointsEntry
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from consensus.batch import project_rescore
 from consensus.dashboard import workers_table
 from consensus.models import ConsensusResult
 from consensus.review import task_review_decide
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -163,7 +163,7 @@ def bulk_accepted_tasks(project: Project, count: int, *, boxes: int = 2, seed: i
 
     from django.conf import settings
 
-    from tests.conftest import png_bytes
+    from tests.helpers import png_bytes
 
     media = Path(settings.MEDIA_ROOT)
     original = media / "bulk-original.png"

@@ -97,7 +97,7 @@ def test_the_same_export_asked_for_four_times_at_once_is_built_once(
 ):
     from annotations.exports.options import export_options_build
     from annotations.exports.services import export_request
-    from tests.conftest import at_once
+    from tests.helpers import at_once
 
     project = accepted_project("bbox", images=3)
     builds = []

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import Annotation, Assignment
 from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
-from tests.conftest import PASSWORD, lease, submit
+from tests.helpers import PASSWORD, lease, submit
 from workers.models import Role
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD, lease
+from tests.helpers import PASSWORD, lease
 from workers.models import Role
 
 pytestmark = pytest.mark.django_db

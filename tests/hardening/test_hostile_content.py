@@ -14,8 +14,8 @@ from PIL import Image
 from annotations.models import Annotation, TaskState
 from consensus.models import ConsensusResult
 from consensus.review import task_review_decide
-from tests.conftest import lease, png_bytes
 from tests.consensus.test_review import answer
+from tests.helpers import lease, png_bytes
 
 pytestmark = pytest.mark.django_db
 

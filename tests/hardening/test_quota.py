@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 
 from annotations.models import Task
 from annotations.services.intake import IncomingFile, tasks_create_from_files
-from tests.conftest import at_once, png_bytes, png_files
+from tests.helpers import at_once, png_bytes, png_files
 
 
 def _files(seeds) -> list[IncomingFile]:

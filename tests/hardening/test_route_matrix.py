@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from annotations.models import Task, TaskState
 from annotations.services.intake import IncomingFile, tasks_create_from_files
-from tests.conftest import PASSWORD, _client_for, db_snapshot, lease, png_bytes
 from tests.consensus.test_review import answer
+from tests.helpers import PASSWORD, client_for, db_snapshot, lease, png_bytes
 from workers.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -155,10 +155,10 @@ def world(
     )  # fmt: skip
     clients = {
         "anonymous": APIClient(),
-        "worker": _client_for(make_user(Role.WORKER, "walker")),
-        "requester_a": _client_for(requester_a),
-        "requester_b": _client_for(make_user(Role.REQUESTER, "req_b")),
-        "staff": _client_for(make_user(Role.REQUESTER, "admin", staff=True)),
+        "worker": client_for(make_user(Role.WORKER, "walker")),
+        "requester_a": client_for(requester_a),
+        "requester_b": client_for(make_user(Role.REQUESTER, "req_b")),
+        "staff": client_for(make_user(Role.REQUESTER, "admin", staff=True)),
     }
     with django_capture_on_commit_callbacks(execute=True):
         export = clients["requester_a"].post(

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from workers.models import Role
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from PIL import Image
 
 from annotations.models import Task
 from tests.annotations.test_bad_input import assert_refused, stored, zip_bytes
-from tests.conftest import png_bytes
+from tests.helpers import png_bytes
 
 pytestmark = pytest.mark.django_db
 

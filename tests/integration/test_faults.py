@@ -19,7 +19,7 @@ from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.models import WorkerSkill
 from consensus.services import unscored_task_ids
 from sebenzai.celery import app as celery_app
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from tests.integration.conftest import needs_services, wait_for
 from workers.models import PointsEntry
 from workers.services import points_total

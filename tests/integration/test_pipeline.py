@@ -5,7 +5,7 @@ import pytest
 from annotations.models import Task, TaskState
 from consensus.models import ConsensusResult
 from sebenzai.celery import app as celery_app
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from tests.integration.conftest import needs_services, wait_for
 from workers.models import PointsEntry
 

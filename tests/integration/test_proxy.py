@@ -28,7 +28,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from annotations.services.projects import project_create
-from tests.conftest import png_bytes
+from tests.helpers import png_bytes
 from tests.integration.conftest import ROOT, worker_env
 from workers.models import Role
 from workers.services import user_create

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from annotations.models import Annotation
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from workers.models import PointsReason
 from workers.services import Award, points_award
 

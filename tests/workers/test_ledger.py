@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from annotations.models import Task
 from consensus.services import consensus_score
-from tests.conftest import lease, submit
+from tests.helpers import lease, submit
 from tests.workers.conftest import answer, pay
 from workers.models import PointsEntry, PointsReason
 from workers.selectors import leaderboard, ledger_totals, worker_summary

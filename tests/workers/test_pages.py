@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.workers.conftest import answer, pay
 from workers.models import Role, WorkerProfile
 

@@ -13,7 +13,7 @@ from PIL import Image
 from annotations.images import scaled_size_for
 from annotations.models import Task
 from annotations.services.intake import IncomingFile, tasks_create_from_files
-from tests.conftest import lease, png_bytes
+from tests.helpers import lease, png_bytes
 
 pytestmark = pytest.mark.django_db
 
