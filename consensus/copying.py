@@ -1,5 +1,5 @@
 """Copying between accounts (RELIABILITY C9): a project's answers fed to
-``algorithms.collusion``, and what it finds stored for the staff workers table.
+``algorithms.copying``, and what it finds stored for the staff workers table.
 
 Comparing every two workers reads every answer of the project (400,000 in the dashboard
 benchmark: about a second and a half to read and compare), too slow for a page that must render
@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 
 from annotations.models import Annotation, Project, ProjectKind
 
-from .algorithms.collusion import CopyingPair, class_codes, copying_pairs, shape_codes
+from .algorithms.copying import CopyingPair, class_codes, copying_pairs, shape_codes
 from .models import CopyingSignal
 
 SHAPE_FIELDS = {ProjectKind.BBOX: ("boxes", "bbox"), ProjectKind.POLYGON: ("polygons", "points")}

@@ -135,7 +135,7 @@ class ReviewDecision(models.Model):
 
 
 class CopyingSignal(models.Model):
-    """Two workers of a project whose answers look copied (``algorithms.collusion``), as the
+    """Two workers of a project whose answers look copied (``algorithms.copying``), as the
     last batch re-score found them: evidence for an admin, never a ban by itself. One row per
     pair, ``worker`` the lower id; rewritten only when the evidence moves."""
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from annotations.models import Annotation, Assignment, Task
-from consensus.algorithms.collusion import class_codes, copying_pairs, shape_codes
+from consensus.algorithms.copying import class_codes, copying_pairs, shape_codes
 from consensus.batch import project_rescore
 from consensus.copying import copying_inputs
 from consensus.dashboard import workers_table

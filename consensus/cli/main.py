@@ -13,9 +13,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .cli_classes import CLASS_METHODS, aggregate_classes
-from .cli_io import InputError
-from .cli_shapes import SHAPE_METHODS, aggregate_shapes
+from .classes import CLASS_METHODS, aggregate_classes
+from .files import InputError
+from .shapes import SHAPE_METHODS, aggregate_shapes
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,8 +8,8 @@ from typing import IO
 
 import numpy as np
 
-from .algorithms.dawid_skene import DEFAULT_METHOD, METHODS, dawid_skene
-from .cli_io import InputError, csv_rows, write_csv
+from ..algorithms.dawid_skene import DEFAULT_METHOD, METHODS, dawid_skene
+from .files import InputError, csv_rows, write_csv
 
 CLASS_METHODS = ("mv", *METHODS)
 

@@ -16,11 +16,11 @@ from typing import IO
 import numpy as np
 from shapely import Polygon
 
-from .algorithms.boxes import fuse_boxes_many
-from .algorithms.grading import boxes_f1, polygons_f1
-from .algorithms.polygons import fuse_polygons
-from .algorithms.skill import BetaSkill
-from .cli_io import InputError, finite, json_lines, write_csv
+from ..algorithms.boxes import fuse_boxes_many
+from ..algorithms.grading import boxes_f1, polygons_f1
+from ..algorithms.polygons import fuse_polygons
+from ..algorithms.skill import BetaSkill
+from .files import InputError, finite, json_lines, write_csv
 
 SHAPE_METHODS = ("fusion", "unweighted")
 SKILL_ROUNDS = 3
