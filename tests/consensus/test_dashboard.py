@@ -23,7 +23,7 @@ from consensus.dashboard import (
 )
 from consensus.models import ConsensusResult
 from consensus.review import review_queue
-from frontend.staff_charts import bar_chart, heatmap
+from frontend.staff.charts import bar_chart, heatmap
 from tests.consensus.test_review import accepted_task, disputed_task
 from tests.helpers import PASSWORD
 from workers.models import PointsEntry, Role

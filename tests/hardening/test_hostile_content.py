@@ -90,7 +90,7 @@ def staff_browser(make_user) -> Client:
     return browser
 
 
-# Django's template autoescaping (and escape() in frontend/staff_charts.py for the charts)
+# Django's template autoescaping (and escape() in frontend/staff/charts.py for the charts)
 @pytest.mark.parametrize(
     ("page", "shown"),
     [

@@ -20,7 +20,7 @@ from annotations.selectors import projects_visible
 from consensus.dashboard import dashboard_figures, workers_table
 from consensus.review import review_queue
 
-from .staff_panels import dashboard_panels
+from .panels import dashboard_panels
 
 REFRESH_SECONDS = 5
 

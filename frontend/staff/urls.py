@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from frontend import staff_views
+from frontend.staff import views as staff_views
 
 urlpatterns = [
     path("", staff_views.index, name="staff-index"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import staff_charts as charts
+from . import charts
 
 TABLE_TAIL = 8  # long series: the table lists the latest rows; the chart shows them all
 STATES = ["open", "accepted", "review", "rejected"]

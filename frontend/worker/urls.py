@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils.functional import lazy
 from django.views.generic.base import RedirectView
 
-from frontend import worker_views
+from frontend.worker import views as worker_views
 
 urlpatterns = [
     path("", worker_views.home, name="home"),

@@ -21,9 +21,9 @@ from workers.models import Role
 from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_summary
 from workers.services import user_create, user_role
 
-from .worker_forms import SignUpForm
-from .worker_security import worker_csp
-from .worker_selectors import projects_open_for_work
+from .forms import SignUpForm
+from .security import worker_csp
+from .selectors import projects_open_for_work
 
 HISTORY_PAGE = 50
 

@@ -1,0 +1,1 @@
+"""The workers' pages: sign-up, home, labelling, leaderboard, history, instructions."""
