@@ -75,3 +75,35 @@ def test_the_check_finds_a_write_when_there_is_one(tmp_path):
         "Task.objects.filter(pk=1).update(state='review')\n"
     )
     assert len(task_writes(sample)) == 3
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level packages a module imports (absolute imports; relative ones stay inside)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _importers(app: str, forbidden: set[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}: {sorted(_imports(path) & forbidden)}"
+        for path in _sources(app)
+        if _imports(path) & forbidden
+    ]
+
+
+def test_the_pure_algorithms_import_no_django():
+    assert _importers("consensus/algorithms", {"django", "rest_framework", "celery"}) == []
+
+
+def test_annotations_never_imports_consensus():
+    assert _importers("annotations", {"consensus"}) == []
+
+
+def test_nothing_in_the_product_imports_the_pages_or_the_development_tools():
+    product = ("annotations", "consensus", "workers", "sebenzai")
+    assert [i for app in product for i in _importers(app, {"frontend", "devtools"})] == []

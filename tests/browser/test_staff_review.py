@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from annotations.demo import GENERATORS, LABELS
 from annotations.models import Annotation, Project, ProjectStatus, Task, TaskState
 from annotations.services.gold import gold_set
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
 from consensus.models import ConsensusResult, ReviewDecision
+from devtools.demo import GENERATORS, LABELS
 from tests.browser.conftest import sign_in
 from tests.helpers import PASSWORD
 from workers.models import PointsEntry, PointsReason

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Avg, Count
 
 from annotations.models import Project, ProjectStatus, TaskState
-from annotations.simulation import crowd_create, crowd_run, tasks_without_truth, truth_for
+from devtools.simulation import crowd_create, crowd_run, tasks_without_truth, truth_for
 
 
 class Command(BaseCommand):

@@ -4,11 +4,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotations.demo import GENERATORS, LABELS, distinct_images
 from annotations.models import Project, ProjectStatus
 from annotations.services.gold import gold_set
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
+from devtools.demo import GENERATORS, LABELS, distinct_images
 from workers.models import Role
 from workers.services import user_create
 

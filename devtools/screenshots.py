@@ -1,4 +1,4 @@
-"""Screenshots and measurements of the workers' pages: ``python -m frontend.screenshots_worker``.
+"""Screenshots and measurements of the workers' pages: ``python -m devtools.screenshots``.
 
 Builds a throw-away site (SQLite and media in a temporary folder, the demo data, Celery in
 process), serves it on 127.0.0.1, drives Debian's chromium through Playwright and writes
@@ -74,10 +74,10 @@ def big_image_project() -> str:
 
     from PIL import Image
 
-    from annotations.demo import bbox_image
     from annotations.models import ProjectStatus
     from annotations.services.intake import IncomingFile, tasks_create_from_files
     from annotations.services.projects import project_create
+    from devtools.demo import bbox_image
     from workers.models import Role
     from workers.services import user_create
 

@@ -1,5 +1,5 @@
 """``manage.py demo_images --kind classification --count 6 --out samples [--zip frames.zip]``:
-pictures from the demo's generator (``annotations/demo.py``) to try an upload with, and the truth
+pictures from the demo's generator (``devtools/demo.py``) to try an upload with, and the truth
 each was drawn with (``truth.json``, by file name), e.g. to set gold answers."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.demo import GENERATORS, distinct_images
+from devtools.demo import GENERATORS, distinct_images
 
 MAX_COUNT = 1000
 TRUTH = "truth.json"
