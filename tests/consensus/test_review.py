@@ -48,16 +48,6 @@ def accepted_task(make_project, worker_clients, django_capture_on_commit_callbac
     return task
 
 
-@pytest.fixture
-def disputed(make_project, worker_clients, django_capture_on_commit_callbacks):
-    return disputed_task(make_project, worker_clients, django_capture_on_commit_callbacks)
-
-
-@pytest.fixture
-def accepted(make_project, worker_clients, django_capture_on_commit_callbacks):
-    return accepted_task(make_project, worker_clients, django_capture_on_commit_callbacks)
-
-
 def test_picking_a_workers_answer_accepts_it_and_pays_only_that_worker(
     disputed, worker_clients, make_user
 ):

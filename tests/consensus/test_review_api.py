@@ -4,20 +4,9 @@ import pytest
 
 from annotations.models import Annotation, Task, TaskState
 from consensus.models import ConsensusResult, ReviewDecision
-from tests.consensus.test_review import accepted_task, disputed_task
 from workers.models import Role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def disputed(make_project, worker_clients, django_capture_on_commit_callbacks):
-    return disputed_task(make_project, worker_clients, django_capture_on_commit_callbacks)
-
-
-@pytest.fixture
-def accepted(make_project, worker_clients, django_capture_on_commit_callbacks):
-    return accepted_task(make_project, worker_clients, django_capture_on_commit_callbacks)
 
 
 def staff_routes(project, task) -> list[tuple[str, str]]:

@@ -8,23 +8,11 @@ from annotations.models import Annotation, Task, TaskState
 from consensus.models import REVIEWED_METHOD_PREFIX, ConsensusResult, ReviewDecision, WorkerSkill
 from consensus.review import decision_in_force, review_queue, task_review_decide
 from sebenzai.common.errors import Conflict, DomainError
-from tests.consensus.test_review import accepted_task, balance, disputed_task, version_of
+from tests.consensus.test_review import balance, version_of
 from workers.models import PointsEntry, PointsReason
 from workers.services import Award, points_award
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def disputed(make_project, worker_clients, django_capture_on_commit_callbacks):
-    """car, car, taxi in review: nobody graded, nobody paid."""
-    return disputed_task(make_project, worker_clients, django_capture_on_commit_callbacks)
-
-
-@pytest.fixture
-def accepted(make_project, worker_clients, django_capture_on_commit_callbacks):
-    """car, car, taxi accepted as car by the crowd: the car workers paid 10 each."""
-    return accepted_task(make_project, worker_clients, django_capture_on_commit_callbacks)
 
 
 @pytest.fixture
