@@ -1,9 +1,8 @@
-"""An admin's actions on the crowd's work: settle a task by review, block a worker from a project.
+"""An admin settles a task by review (blocking a worker is ``blocking.py``'s).
 
-Both change labels, agreement and points through the same services scoring uses
-(``consensus.services``), under the task's row lock, and both are safe to repeat: a block that
-exists already changes nothing, and a decision is checked against the consensus version the
-admin saw. Every decision bumps that version, so a page drawn before someone else's decision is
+A decision changes labels, agreement and points through the same services scoring uses
+(``consensus.services``), under the task's row lock, and is safe to repeat: it is checked
+against the consensus version the admin saw. Every decision bumps that version, so a page drawn before someone else's decision is
 a 409 (``already_reviewed``), and two admins deciding on one page store one decision.
 
 Decisions are a history: a newer one supersedes the one in force, and the workers' standing
@@ -18,9 +17,6 @@ blames no worker for an unusable image.
 
 from __future__ import annotations
 
-from contextlib import suppress
-from dataclasses import dataclass
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -28,26 +24,19 @@ from django.db.models import Case, F, Q, Sum, When
 
 from annotations.models import (
     Annotation,
-    Assignment,
-    AssignmentState,
     Project,
-    ProjectBlock,
     Task,
     TaskState,
 )
 from annotations.payloads import payload_validate
-from annotations.services.assignments import assignment_skip
 from annotations.services.submissions import rules_for
 from annotations.services.task_states import (
-    task_answer_uncount,
     task_reopen_for_review,
     task_settle,
 )
-from sebenzai import jobs
-from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError, NotFound
-from workers.models import PointsEntry, PointsReason, Role
-from workers.services import Award, points_award, user_role
+from workers.models import PointsEntry, PointsReason
+from workers.services import Award, points_award
 
 from .aggregate import gold_grade
 from .dashboard import skill_figures
@@ -260,69 +249,6 @@ def _task_move(task: Task, decision: ReviewDecision, result: ConsensusResult | N
         method = reviewed_method(decision.action)  # batch re-scoring leaves the label alone
     if result is not None:
         ConsensusResult.objects.filter(pk=result.pk).update(version=F("version") + 1, method=method)
-
-
-@dataclass(frozen=True)
-class BlockOutcome:
-    block: ProjectBlock
-    created: bool
-    rescored: list[str]  # tasks whose consensus is computed again without the worker
-
-
-def worker_block(
-    *,
-    project: Project,
-    worker: AbstractBaseUser,
-    blocked_by: AbstractBaseUser | None,
-    reason: str = "",
-) -> BlockOutcome:
-    """Bar ``worker`` from ``project``: no more of its tasks, their live leases given back, and
-    their answers on undecided tasks left out of the consensus, which is computed again for
-    each such task after commit. ``blocked_by`` is None for an automatic suspension.
-    Idempotent: blocking a blocked worker changes nothing. Only a worker account can be
-    blocked (a requester or staff member labels nothing): anyone else is a 400."""
-    if worker.is_staff or user_role(user=worker) != Role.WORKER:
-        raise DomainError(
-            code="not_a_worker", field="worker", message="Only a worker account can be blocked."
-        )
-    with transaction.atomic():
-        block, created = ProjectBlock.objects.get_or_create(
-            project=project, worker=worker, defaults={"blocked_by": blocked_by, "reason": reason}
-        )
-        if not created:
-            return BlockOutcome(block, False, [])
-        _leases_give_back(project, worker)
-        rescored = _answers_uncount(project, worker)
-        for task_id in rescored:
-            job_send_on_commit(jobs.SCORE, task_id)
-    return BlockOutcome(block, True, rescored)
-
-
-def _leases_give_back(project: Project, worker: AbstractBaseUser) -> None:
-    leases = Assignment.objects.filter(
-        task__project=project, worker=worker, state=AssignmentState.LEASED
-    ).values_list("pk", flat=True)
-    for assignment_id in leases:
-        with suppress(Conflict):  # submitted or expired meanwhile: nothing to give back
-            assignment_skip(assignment_id=assignment_id, worker=worker)
-
-
-def _answers_uncount(project: Project, worker: AbstractBaseUser) -> list[str]:
-    """Free the slot each of the worker's answers held on an undecided task, so another worker
-    can take it, and reopen the tasks waiting for review. Returns those tasks' ids."""
-    undecided = [TaskState.OPEN, TaskState.REVIEW]
-    task_ids = list(
-        Annotation.objects.filter(
-            task__project=project, task__is_gold=False, task__state__in=undecided, worker=worker
-        ).values_list("task_id", flat=True)
-    )
-    # Re-checked under the lock: a task decided meanwhile keeps its answers and state.
-    tasks = Task.objects.select_for_update().filter(pk__in=task_ids, state__in=undecided)
-    reopened = []
-    for task in tasks.order_by("pk"):
-        reopened.append(task.pk)
-        task_answer_uncount(task=task)
-    return [str(pk) for pk in reopened]
 
 
 # --- the queue and its items ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 
 from annotations.models import Annotation, Project, ProjectBlock
 
-from .review import worker_block
+from .blocking import worker_block
 from .services import GOLD_PASS, gold_suspends
 
 User = get_user_model()

@@ -43,7 +43,7 @@ api_v1 = [
         exports.ExportDownloadView.as_view(),
         name="export-download",
     ),
-    path("staff/", include("consensus.api_urls")),
+    path("staff/", include("consensus.api.urls")),
     *router.urls,
 ]
 

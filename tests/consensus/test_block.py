@@ -4,8 +4,8 @@ and a second block changes nothing."""
 import pytest
 
 from annotations.models import Assignment, AssignmentState, ProjectBlock, Task, TaskState
+from consensus.blocking import worker_block
 from consensus.models import ConsensusResult
-from consensus.review import worker_block
 from tests.consensus.test_review import answer
 from tests.helpers import lease, submit
 

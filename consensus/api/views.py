@@ -23,10 +23,11 @@ from sebenzai.common.serializers import (
     StrictUUIDField,
 )
 
-from .dashboard import dashboard_figures, workers_table
-from .models import ReviewAction, ReviewDecision
-from .review import review_item, review_queue, task_review_decide, worker_block
-from .services import task_scoring_retry
+from ..blocking import worker_block
+from ..dashboard import dashboard_figures, workers_table
+from ..models import ReviewAction, ReviewDecision
+from ..review import review_item, review_queue, task_review_decide
+from ..services import task_scoring_retry
 
 User = get_user_model()
 

@@ -3,7 +3,7 @@ scoring retries of quarantined tasks, and the health of the database, cache and 
 
 from django.urls import path
 
-from . import api as staff
+from . import views as staff
 
 urlpatterns = [
     path("projects/<uuid:project_id>/dashboard/", staff.dashboard, name="staff-dashboard"),
