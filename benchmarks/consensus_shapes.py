@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import consensus.algorithms.boxes as boxes_module  # noqa: E402
-from consensus.algorithms.boxes import f1_score, fuse_boxes, fuse_boxes_many, match_pairs  # noqa: E402
+from consensus.algorithms.boxes import fuse_boxes, fuse_boxes_many  # noqa: E402
+from consensus.algorithms.clusters import f1_score, match_pairs  # noqa: E402
 from consensus.algorithms.geometry import iou_matrix, polygon_iou_matrix  # noqa: E402
 from consensus.algorithms.polygons import fuse_polygons  # noqa: E402
 from consensus.algorithms.simulate import (  # noqa: E402

@@ -1,6 +1,7 @@
 """Fusing the polygons several workers drew on one image into one skill-weighted answer.
 
-Everything but the geometry is boxes.py's: skills p (presence) and q (labels), weights
+Everything but the geometry is the shared crowd model of clusters.py (its maths explained in
+boxes.py): skills p (presence) and q (labels), weights
 w_i = max(0, logit p_i), label-agnostic greedy clustering (at most one polygon per worker per
 cluster) on polygon IoU, the quorum Σ_S w ≥ quorum · Σ w, P(object) = σ(Σ_S w - Σ_{not S} w), the
 label vote, per-worker F1 agreement and the task confidence (see boxes.py for the maths and the
@@ -50,7 +51,7 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
-from consensus.algorithms.boxes import (
+from consensus.algorithms.clusters import (
     TOLERANCE,
     Crowd,
     check_parameters,

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consensus.algorithms.boxes import crowd_weights, fuse_boxes, fuse_boxes_many
+from consensus.algorithms.boxes import fuse_boxes, fuse_boxes_many
+from consensus.algorithms.clusters import crowd_weights
 from consensus.algorithms.simulate import LABELS, MIXES, make_crowd, simulate_boxes
 from consensus.algorithms.skill import BetaSkill
 
