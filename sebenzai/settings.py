@@ -6,6 +6,7 @@ Unset DATABASE_URL means a SQLite file; unset REDIS_URL means Celery runs tasks 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from . import jobs
 from .env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -258,12 +259,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "retry_on_timeout": True,
 }
 CELERY_BEAT_SCHEDULE = {
-    "expire-leases": {"task": "annotations.expire_leases", "schedule": 60.0},
-    "sweep-unscored": {"task": "consensus.sweep_unscored", "schedule": 60.0},
-    "sweep-exports": {"task": "exports.sweep", "schedule": 60.0},
+    "expire-leases": {"task": jobs.EXPIRE_LEASES, "schedule": 60.0},
+    "sweep-unscored": {"task": jobs.SWEEP_UNSCORED, "schedule": 60.0},
+    "sweep-exports": {"task": jobs.EXPORT_SWEEP, "schedule": 60.0},
     # Dawid–Skene over each active project and skills re-estimated (consensus/batch.py).
     "rescore-projects": {
-        "task": "consensus.rescore_active",
+        "task": jobs.RESCORE_ACTIVE,
         "schedule": float(env_int("RESCORE_EVERY_SECONDS", 3600)),
     },
 }

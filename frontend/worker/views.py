@@ -12,10 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
-from rest_framework.throttling import BaseThrottle
 
 from sebenzai.common.errors import DomainError
-from sebenzai.common.throttles import attempts_over_limit
+from sebenzai.common.throttles import attempts_over_limit, signup_keys
 from workers.history import answers_history
 from workers.models import Role
 from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_summary
@@ -46,9 +45,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("frontend:home")
     form = SignUpForm(request.POST or None)
-    # The client's address as the throttles see it (behind the proxy: NUM_PROXIES decides).
-    address = BaseThrottle().get_ident(request)
-    if request.method == "POST" and attempts_over_limit("register", [f"signup:addr:{address}"]):
+    if request.method == "POST" and attempts_over_limit("register", signup_keys(request)):
         form.add_error(None, "Too many sign-ups from this address. Try again later.")
         return render(request, "registration/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():

@@ -74,6 +74,12 @@ def signin_keys(request: HttpRequest, username: object) -> list[str]:
     return [f"signin:addr:{address}", login_account_key(username)]
 
 
+def signup_keys(request: HttpRequest) -> list[str]:
+    """The counter a sign-up counts against: the client's address as every throttle sees it
+    (behind the proxy, from X-Forwarded-For as NUM_PROXIES says), never the proxy's."""
+    return [f"signup:addr:{BaseThrottle().get_ident(request)}"]
+
+
 DEVICE_COOKIE = "sebenzai_device"
 _DEVICE_SALT = "sebenzai.signin.device"
 _DEVICE_MAX_AGE = 365 * 24 * 3600
