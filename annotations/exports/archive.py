@@ -9,6 +9,10 @@ Images are stored (already compressed), as are files under 256 bytes; everything
 deflated at level 6, with a window and memory level sized to the file (a fixed rule, so still
 deterministic): setting up a full 32 KB window costs ~150 µs, which for 100,000 small label
 files was most of the time of a zip.
+
+A large file written in pieces can be packed as it is written (``EntryBody``, fed from a worker
+thread by the staging) and added once complete: zlib's output does not depend on how its input is
+cut (no flush until the end), so the bytes are those of packing the whole file at once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import shutil
 import struct
 import zlib
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 LOCAL = struct.Struct("<4s2B4HL2L2H")
 CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
@@ -32,6 +36,8 @@ STORED, DEFLATED = 0, 8
 FILE_MODE, DIR_MODE = 0o100644 << 16, (0o40755 << 16) | 0x10
 STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".zip")
 TINY = 256  # bytes: stored, deflating would hardly shrink them
+SMALL = 1 << 15  # bytes: below this a file is deflated with a window sized to it
+STREAM_FROM = 1 << 20  # bytes: an EntryBody this large is packed as it is written
 
 
 class ZipWriter:
@@ -55,6 +61,21 @@ class ZipWriter:
                 self._entry(name, handle.read(), _method(name, size), FILE_MODE)
             else:
                 self._stream(name, handle, size, _method(name, size))
+
+    def add_body(self, name: str, body: EntryBody) -> None:
+        """Add a file packed as it was written; ``body`` is closed."""
+        if not body.streamed:  # kept as written: packed now, as any file
+            self.add_file(name, body.raw)
+            return
+        offset = self._pos
+        header = _local(
+            name, body.method, body.crc, body.csize, body.size, body.size >= ZIP64_LIMIT
+        )
+        self._out.write(header)
+        with open(body.path, "rb") as packed:
+            shutil.copyfileobj(packed, self._out, 1 << 20)
+        self._pos += len(header) + body.csize
+        self._central(name, body.method, body.crc, body.csize, body.size, offset, FILE_MODE)
 
     def _entry(self, name: str, data: bytes, method: int, mode: int) -> None:
         crc = zlib.crc32(data)
@@ -140,6 +161,59 @@ class ZipWriter:
         self._out.write(END.pack(b"PK\x05\x06", 0, 0, count, count, size_field, start_field, 0))
 
 
+class EntryBody:
+    """One file's zip body, packed as it is written. Until it reaches STREAM_FROM bytes it is
+    kept as written, in the file ``raw``, to be packed when it is added, as any file is (its
+    method and window depend on its final size). Past that it is CRC'd and deflated (or stored,
+    by its name) block by block into the file ``path``: only large files hold a compressor
+    (about 300 KB) while they are written."""
+
+    def __init__(self, name: str, path: str) -> None:
+        self.path = path
+        self.raw = path + ".raw"
+        self.method = _method(name, STREAM_FROM)
+        self.streamed = False
+        self.crc = self.size = self.csize = 0
+        self._file: BinaryIO = open(self.raw, "wb")  # noqa: SIM115 - closed in close()
+        self._packer: Any = None
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.streamed:
+            self._pack(data)
+            return
+        self._file.write(data)
+        if self.size >= STREAM_FROM:
+            self._stream()
+
+    def _stream(self) -> None:
+        """From now on, pack as written: what was kept first."""
+        self._file.close()
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self.streamed = True
+        if self.method == DEFLATED:  # as _stream and _deflate pack a file of SMALL or more
+            self._packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        with open(self.raw, "rb") as kept:
+            while block := kept.read(1 << 18):
+                self._pack(block)
+        os.unlink(self.raw)
+
+    def _pack(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        body = self._packer.compress(data) if self._packer else data
+        self._file.write(body)
+        self.csize += len(body)
+
+    def close(self) -> None:
+        if self._file.closed:
+            return
+        if self._packer:
+            body = self._packer.flush()
+            self._file.write(body)
+            self.csize += len(body)
+        self._file.close()
+
+
 def _method(name: str, size: int) -> int:
     stored = size < TINY or name.lower().endswith(STORED_SUFFIXES)
     return STORED if stored else DEFLATED
@@ -167,7 +241,7 @@ def _local(name: str, method: int, crc: int, csize: int, usize: int, zip64: bool
 
 
 def _deflate(data: bytes) -> bytes:
-    if len(data) < 1 << 15:  # a window as large as the file, and a small hash table
+    if len(data) < SMALL:  # a window as large as the file, and a small hash table
         packer = zlib.compressobj(6, zlib.DEFLATED, -max(9, len(data).bit_length()), 4)
     else:
         packer = zlib.compressobj(6, zlib.DEFLATED, -15)

@@ -26,6 +26,7 @@ from ..models import Project
 from .manifest import MANIFEST, manifest_head, manifest_write
 from .media import MediaIndex
 from .options import ExportOptions
+from .readahead import ReadAhead
 from .records import ProjectInfo, RecordReader, Skip, Tally
 from .selectors import TaskRow, task_rows_for_export, tasks_exportable
 from .staging import FolderStaging, ImageUnavailable, Staging, ZipStaging
@@ -92,7 +93,8 @@ def dataset_write(
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
     try:
         staging = ZipStaging(work) if as_zip else FolderStaging(work, link_images=link_images)
-        written = _write_all(project, options, staging, progress, total)
+        with staging:  # a failure stops the staging's worker threads before the folder goes
+            written = _write_all(project, options, staging, progress, total)
         digest = _sha256_of(written.path) if as_zip else None
         _publish(written.path, out, work)
     finally:
@@ -122,20 +124,21 @@ def _write_all(
 ) -> _Written:
     info = project_info(project)
     tally = Tally(project=info, splits=options.active_splits)
-    reader = RecordReader(
-        project=info, options=options, media=MediaIndex(settings.MEDIA_ROOT), tally=tally
-    )
+    media = MediaIndex(settings.MEDIA_ROOT)
+    reader = RecordReader(project=info, options=options, media=media, tally=tally)
     writer = WRITERS[options.format](
         staging=staging, project=info, options=options, scratch=staging.work
     )
     rows = task_rows_for_export(project=project, states=options.states)
-    _write_tasks(rows, reader, writer, tally, staging, progress, total)
+    with ReadAhead(media) as ahead:
+        _write_tasks(ahead.rows(rows), reader, writer, tally, staging, progress, total)
     staging.close()
     head = manifest_head(project=info, options=options, tally=tally)
-    manifest = (staging.root if isinstance(staging, FolderStaging) else staging.work) / MANIFEST
-    manifest_sha256 = manifest_write(path=manifest, head=head, ledger=staging.ledger)
-    path, size = staging.finish(manifest)
-    return _Written(path, head["counts"], manifest_sha256, size)
+    # Written while the last labels files are still being deflated: it needs only their hashes.
+    with staging.open_manifest(MANIFEST) as manifest:
+        manifest_write(out=manifest, head=head, ledger=staging.ledger)
+    path, size = staging.finish()
+    return _Written(path, head["counts"], staging.manifest_sha256, size)
 
 
 def _write_tasks(

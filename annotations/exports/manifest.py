@@ -8,11 +8,10 @@ staging ledger, in the order the files were written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .options import ExportOptions
 from .records import ProjectInfo, Tally
@@ -23,6 +22,10 @@ SPLIT_RULE = (
     "an image's split is set by the first 16 hex digits of its sha256, read as a fraction of "
     "2**64 and compared with the cumulative train/val/test ratios"
 )
+
+
+class TextOut(Protocol):
+    def write(self, text: str, /) -> object: ...
 
 
 def platform_version() -> str:
@@ -53,22 +56,18 @@ def manifest_head(*, project: ProjectInfo, options: ExportOptions, tally: Tally)
     }
 
 
-def manifest_write(*, path: Path, head: dict[str, Any], ledger: Path) -> str:
-    """Write the manifest at ``path``, listing every file in ``ledger``; return its sha256."""
-    digest = hashlib.sha256()
-    with open(path, "wb") as out, open(ledger, encoding="utf-8") as files:
-
-        def emit(text: str) -> None:
-            data = text.encode()
-            out.write(data)
-            digest.update(data)
-
-        emit(json.dumps(head, indent=2)[:-2] + ',\n  "files": [')
-        separator = "\n"
+def manifest_write(*, out: TextOut, head: dict[str, Any], ledger: Path) -> None:
+    """Write the manifest to ``out``, listing every file in ``ledger``."""
+    out.write(json.dumps(head, indent=2)[:-2] + ',\n  "files": [')
+    separator = "\n"
+    with open(ledger, encoding="utf-8") as files:
         for line in files:
             rel, sha256, size = line.rstrip("\n").split("\t")
-            entry = json.dumps({"path": rel, "sha256": sha256, "size": int(size)})
-            emit(f"{separator}    {entry}")
+            # What json.dumps gives for {"path": rel, "sha256": sha256, "size": size}, at a
+            # fraction of its cost: one line per file, 100,000 lines in a large export.
+            out.write(
+                f'{separator}    {{"path": {json.dumps(rel)}, "sha256": {json.dumps(sha256)}, '
+                f'"size": {int(size)}}}'
+            )
             separator = ",\n"
-        emit("\n  ]\n}\n")
-    return digest.hexdigest()
+    out.write("\n  ]\n}\n")

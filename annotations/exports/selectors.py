@@ -9,14 +9,15 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from ..models import Project, Task, TaskState
 from .models import Export, WebhookDelivery
 
 ROW_CHUNK = 2000
 ROW_FIELDS = (
-    "id",
+    "task_id",  # the id as text (see task_rows_for_export)
     "sha256",
     "image",
     "image_format",
@@ -59,20 +60,21 @@ def task_rows_for_export(*, project: Project, states: Iterable[str]) -> Iterator
     query = (
         tasks_exportable(project=project, states=states)
         .order_by("sha256")
+        .annotate(task_id=Cast("id", TextField()))  # the database writes the text, not Python
         .values_list(*ROW_FIELDS)
         .query
     )
     sql, params = query.sql_with_params()
+    # PostgreSQL's text of a UUID is str(UUID); SQLite's is 32 hex digits, made the same here.
+    make = TaskRow._make if connection.vendor == "postgresql" else _row_uuid_text
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(ROW_CHUNK):
-            for row in rows:
-                yield TaskRow(_uuid_text(row[0]), *row[1:])
+            yield from map(make, rows)
 
 
-def _uuid_text(value: object) -> str:
-    # PostgreSQL gives a UUID, SQLite 32 hex digits: the same text either way.
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+def _row_uuid_text(row: tuple) -> TaskRow:
+    return TaskRow(str(uuid.UUID(str(row[0]))), *row[1:])
 
 
 def exports_visible(*, user: AbstractBaseUser) -> QuerySet[Export]:

@@ -22,6 +22,9 @@ class Shape(NamedTuple):
     score: float | None
 
 
+NUMBER = (int, float)  # exact types, compared by identity: a bool is not a number here
+
+
 def _finite(value: Any) -> bool:
     # Exact type checks: a JSON true is not a coordinate, and json.loads accepts NaN.
     kind = type(value)
@@ -41,17 +44,19 @@ def polygon_area(points: tuple[tuple[float, float], ...]) -> float:
 
 
 def _box(obj: dict) -> Shape | None:
+    # Written out rather than looped: it runs once per box, 500,000 times in a large export.
     coords = obj.get("bbox")
     if type(coords) is not list or len(coords) != 4:
         return None
     x, y, w, h = coords
-    kinds = (type(x), type(y), type(w), type(h))
+    if not (type(x) in NUMBER and type(y) in NUMBER and type(w) in NUMBER and type(h) in NUMBER):
+        return None
     # One isfinite for four numbers: a NaN or an infinity anywhere makes the sum non-finite.
-    if not all(k is int or k is float for k in kinds) or not math.isfinite(x + y + w + h):
+    if not math.isfinite(x + y + w + h) or w <= 0 or h <= 0:
         return None
-    if w <= 0 or h <= 0:
-        return None
-    return Shape(obj["label"], x, y, w, h, None, round(w * h, 4), _number(obj.get("score")))
+    score = obj.get("score")
+    score = None if score is None else _number(score)
+    return Shape(obj["label"], x, y, w, h, None, round(w * h, 4), score)
 
 
 def _point(raw: Any) -> tuple[float, float] | None:

@@ -4,8 +4,9 @@ Every file goes through here, so that its sha256 and size are recorded as it is 
 manifest lists them in that order) and images are copied byte for byte, never decoded. A folder
 export hard-links its images (copying where the filesystem will not link). A zip export writes
 each file straight into the zip — no file is created per image or label, which on a busy disk
-is most of the cost — and files written in pieces (a COCO JSON, labels.csv) are spooled to the
-work folder and added when they are closed.
+is most of the cost — and files written in pieces (a COCO JSON, labels.csv) are deflated on a
+worker lane as they are written and added to the zip once complete, in the order they were
+closed (``StagedFile``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import hashlib
 import os
 import shutil
 import stat
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
-from .archive import IN_MEMORY, ZipWriter
+from .archive import IN_MEMORY, EntryBody, ZipWriter
+from .staged import Sink, StagedFile
 
-TEXT_BUFFER = 1 << 16
+OUT_BUFFER = 1 << 18  # bytes: a write call per 2 KB image would be a syscall per image
 # Where a hard link is impossible (another filesystem, a filesystem without links), copy.
 LINK_FALLBACK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
 
@@ -34,58 +36,12 @@ class ImageUnavailable(Exception):
         self.reason = reason
 
 
-class StagedFile:
-    """A file written in pieces; text is buffered and hashed in blocks. ``done`` is called with
-    its sha256 and size when it is closed."""
-
-    def __init__(self, path: str, done: Callable[[str, int], None]) -> None:
-        self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
-        self._done = done
-        self._hash = hashlib.sha256()
-        self._size = 0
-        self._pending: list[str] = []
-        self._pending_len = 0
-
-    def write(self, text: str) -> None:
-        self._pending.append(text)
-        self._pending_len += len(text)
-        if self._pending_len >= TEXT_BUFFER:
-            self._flush()
-
-    def write_bytes(self, data: bytes) -> None:
-        self._flush()
-        self._put(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._put("".join(self._pending).encode())
-            self._pending.clear()
-            self._pending_len = 0
-
-    def _put(self, data: bytes) -> None:
-        self._file.write(data)
-        self._hash.update(data)
-        self._size += len(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._file.close()
-        self._done(self._hash.hexdigest(), self._size)
-
-    def __enter__(self) -> StagedFile:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self._file.close()
-
-
 class Staging:
-    """What the writers see; ``FolderStaging`` and ``ZipStaging`` put the files somewhere."""
+    """What the writers see; ``FolderStaging`` and ``ZipStaging`` put the files somewhere.
+
+    A staged file is listed when it is closed; what must wait for its bytes (its place in the
+    zip) waits in ``_closing``, in order, until ``_drain``. Used as a context manager, so that a
+    failed export stops its worker lanes before its work folder is removed."""
 
     def __init__(self, work: Path) -> None:
         self.work = work
@@ -93,6 +49,45 @@ class Staging:
         self._ledger = open(self.ledger, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.dirs: set[str] = set()
         self.bytes = 0
+        self.manifest_sha256 = ""
+        self._open: set[StagedFile] = set()  # not yet complete
+        self._closing: deque[tuple[StagedFile | None, Callable[[], None]]] = deque()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Stop whatever is still being written; nothing to do after a finished export."""
+        for staged in list(self._open):
+            staged.abandon()
+        self._open.clear()
+        self._closing.clear()
+        self._ledger.close()
+
+    def _staged(
+        self, sink: Sink, done: Callable[[str, int], None], then: Callable[[], None]
+    ) -> StagedFile:
+        """A staged file: ``done`` when it is closed, ``then`` once its bytes are all in."""
+
+        def closed(sha256: str, size: int) -> None:
+            done(sha256, size)
+            self._closing.append((staged, then))
+
+        staged = StagedFile(sink, closed)
+        self._open.add(staged)
+        return staged
+
+    def _drain(self) -> None:
+        """Complete the closed files, in the order they were closed."""
+        while self._closing:
+            staged, then = self._closing.popleft()
+            if staged is not None:
+                staged.complete()
+                self._open.discard(staged)
+            then()
 
     def record(self, rel: str, sha256: str, size: int) -> None:
         self._ledger.write(f"{rel}\t{sha256}\t{size}\n")
@@ -126,8 +121,13 @@ class Staging:
         """Every file is written: finish the ledger (the manifest is written from it)."""
         self._ledger.close()
 
-    def finish(self, manifest: Path) -> tuple[Path, int]:
-        """Add the manifest; return what to move into place and its size in bytes."""
+    def open_manifest(self, rel: str) -> StagedFile:
+        """The manifest, written after ``close`` from the ledger and so not listed in it; its
+        sha256 is ``manifest_sha256`` once it is closed."""
+        raise NotImplementedError
+
+    def finish(self) -> tuple[Path, int]:
+        """Complete every file; return what to move into place and its size in bytes."""
         raise NotImplementedError
 
 
@@ -138,6 +138,7 @@ class FolderStaging(Staging):
         self.root.mkdir()
         self._root = str(self.root)
         self._link = link_images
+        self._manifest_size = 0
 
     def mkdir(self, rel: str) -> None:
         if rel not in self.dirs:
@@ -153,7 +154,16 @@ class FolderStaging(Staging):
 
     def open(self, rel: str) -> StagedFile:
         self._parent(rel)
-        return StagedFile(f"{self._root}/{rel}", lambda sha, size: self.record(rel, sha, size))
+        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
+        return self._staged(sink, lambda sha, size: self.record(rel, sha, size), _nothing)
+
+    def open_manifest(self, rel: str) -> StagedFile:
+        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
+
+        def done(sha256: str, size: int) -> None:
+            self.manifest_sha256, self._manifest_size = sha256, size
+
+        return self._staged(sink, done, _nothing)
 
     def image(self, rel: str, source: str) -> None:
         fd, size = _open_regular(source)
@@ -178,20 +188,26 @@ class FolderStaging(Staging):
         with os.fdopen(os.dup(fd), "rb") as src, open(target, "xb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
 
-    def finish(self, manifest: Path) -> tuple[Path, int]:
-        return self.root, self.bytes + manifest.stat().st_size
+    def finish(self) -> tuple[Path, int]:
+        self._drain()
+        return self.root, self.bytes + self._manifest_size
 
 
 class ZipStaging(Staging):
+    """Entries go into the zip in the order their files were closed (images: at once); a file
+    still being deflated holds back those closed after it, which wait in ``_closing``."""
+
     def __init__(self, work: Path) -> None:
         super().__init__(work)
         self.path = work / "dataset.zip"
-        self._out = open(self.path, "wb")  # noqa: SIM115 - closed in finish()
-        self._central = open(work / "central.bin", "w+b")  # noqa: SIM115
+        # A large buffer: images come in 2 KB pieces, and a write call each is a syscall each.
+        self._out = open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
+        self._central = open(work / "central.bin", "w+b", buffering=OUT_BUFFER)  # noqa: SIM115
         self._zip = ZipWriter(self._out, self._central)
         self._spools = 0
 
     def write(self, rel: str, text: str) -> None:
+        self._drain()
         self._parent(rel)
         data = text.encode()
         self._zip.add_bytes(rel, data)
@@ -199,19 +215,32 @@ class ZipStaging(Staging):
 
     def open(self, rel: str) -> StagedFile:
         self._parent(rel)
-        self._spools += 1
-        spool = self.work / f"spool-{self._spools}"
+        body = self._body(rel)
+        return self._staged(
+            body, lambda sha, size: self.record(rel, sha, size), lambda: self._add(rel, body)
+        )
+
+    def open_manifest(self, rel: str) -> StagedFile:
+        body = self._body(rel)
 
         def done(sha256: str, size: int) -> None:
-            self._zip.add_file(rel, spool)
-            spool.unlink()
-            self.record(rel, sha256, size)
+            self.manifest_sha256 = sha256
 
-        return StagedFile(str(spool), done)
+        return self._staged(body, done, lambda: self._add(rel, body))
+
+    def _body(self, rel: str) -> EntryBody:
+        self._spools += 1
+        return EntryBody(rel, str(self.work / f"spool-{self._spools}"))
+
+    def _add(self, rel: str, body: EntryBody) -> None:
+        self._zip.add_body(rel, body)
+        Path(body.path).unlink(missing_ok=True)
+        Path(body.raw).unlink(missing_ok=True)
 
     def image(self, rel: str, source: str) -> None:
         fd, size = _open_regular(source)
         try:
+            self._drain()
             if size <= IN_MEMORY:  # one read gives the hash, the CRC and the zip's bytes
                 data = os.pread(fd, size, 0)
                 digest = hashlib.sha256(data).hexdigest()
@@ -225,10 +254,22 @@ class ZipStaging(Staging):
             os.close(fd)
         self.record(rel, digest, size)
 
-    def finish(self, manifest: Path) -> tuple[Path, int]:
+    def close(self) -> None:
+        super().close()
+        # The folders go after every listed file and before the manifest, as they always have.
+        self._closing.append((None, self._add_dirs))
+
+    def _add_dirs(self) -> None:
         for rel in sorted(self.dirs):
             self._zip.add_dir(rel)
-        self._zip.add_file(manifest.name, manifest)
+
+    def discard(self) -> None:
+        super().discard()
+        self._central.close()
+        self._out.close()
+
+    def finish(self) -> tuple[Path, int]:
+        self._drain()
         self._zip.close()
         self._central.close()
         self._out.flush()
@@ -236,6 +277,10 @@ class ZipStaging(Staging):
         size = self._out.tell()
         self._out.close()
         return self.path, size
+
+
+def _nothing() -> None:
+    pass
 
 
 def _open_regular(source: str) -> tuple[int, int]:

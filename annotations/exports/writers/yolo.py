@@ -42,8 +42,13 @@ class YoloWriter(Writer):
                 f"{_unit(x, width):.6f} {_unit(y, height):.6f}" for x, y in shape.points
             )
             return f"{cls} {coords}\n"
-        x1, x2 = _unit(shape.x, width), _unit(shape.x + shape.w, width)
-        y1, y2 = _unit(shape.y, height), _unit(shape.y + shape.h, height)
+        x1, x2 = shape.x / width, (shape.x + shape.w) / width
+        y1, y2 = shape.y / height, (shape.y + shape.h) / height
+        # _unit written out (the same comparisons as its min and max): four times per box.
+        x1 = 0.0 if x1 < 0.0 else 1.0 if x1 > 1.0 else x1
+        x2 = 0.0 if x2 < 0.0 else 1.0 if x2 > 1.0 else x2
+        y1 = 0.0 if y1 < 0.0 else 1.0 if y1 > 1.0 else y1
+        y2 = 0.0 if y2 < 0.0 else 1.0 if y2 > 1.0 else y2
         return f"{cls} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n"
 
     def add(self, record: Record) -> str:
