@@ -184,9 +184,6 @@ class Annotation(TimeStampedModel):
         ]
 
 
-from .exports.models import *  # noqa: E402,F403
-
-
 class ProjectBlock(models.Model):
     """A worker barred from a project, by an admin or automatically (``blocked_by`` empty, the
     rule in ``reason``): they get no more of its tasks, and their answers there no longer count

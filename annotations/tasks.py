@@ -2,7 +2,6 @@ from celery import shared_task
 
 from sebenzai import jobs
 
-from .exports import tasks as _export_tasks  # noqa: F401 - registers exports.* tasks
 from .services.assignments import leases_expire
 
 

@@ -248,8 +248,8 @@ import json, os, resource, sys, time
 from pathlib import Path
 import django
 django.setup()
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
+from exports.dataset import dataset_write
+from exports.options import export_options_build
 from annotations.models import Project
 
 spec = json.loads(sys.argv[1])

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "annotations",
     "consensus",
     "workers",
+    "exports",
     "frontend",
     "devtools",  # the demo and the crowd simulator: development tools, imported by nothing else
 ]

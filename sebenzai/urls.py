@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from annotations.api import requester, worker
-from annotations.exports import api as exports
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
 from workers import api as accounts
@@ -22,27 +21,7 @@ api_v1 = [
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
     path("work/feedback/", worker.feedback, name="work-feedback"),
-    path(
-        "projects/<uuid:project_id>/exports/",
-        exports.ProjectExportsView.as_view(),
-        name="project-exports",
-    ),
-    path(
-        "projects/<uuid:project_id>/webhook/",
-        exports.ProjectWebhookView.as_view(),
-        name="project-webhook",
-    ),
-    path(
-        "projects/<uuid:project_id>/webhook/deliveries/",
-        exports.WebhookDeliveriesView.as_view(),
-        name="project-webhook-deliveries",
-    ),
-    path("exports/<uuid:export_id>/", exports.ExportDetailView.as_view(), name="export-detail"),
-    path(
-        "exports/<uuid:export_id>/download/",
-        exports.ExportDownloadView.as_view(),
-        name="export-download",
-    ),
+    path("", include("exports.urls")),
     path("staff/", include("consensus.api.urls")),
     *router.urls,
 ]

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OTHER_APPS = ("consensus", "workers", "frontend", "sebenzai")
+OTHER_APPS = ("consensus", "workers", "exports", "frontend", "sebenzai")
 TASK_FIELDS = {
     "state",
     "accepted_label",
@@ -100,10 +100,10 @@ def test_the_pure_algorithms_import_no_django():
     assert _importers("consensus/algorithms", {"django", "rest_framework", "celery"}) == []
 
 
-def test_annotations_never_imports_consensus():
-    assert _importers("annotations", {"consensus"}) == []
+def test_annotations_never_imports_consensus_or_exports():
+    assert _importers("annotations", {"consensus", "exports"}) == []
 
 
 def test_nothing_in_the_product_imports_the_pages_or_the_development_tools():
-    product = ("annotations", "consensus", "workers", "sebenzai")
+    product = ("annotations", "consensus", "workers", "exports", "sebenzai")
     assert [i for app in product for i in _importers(app, {"frontend", "devtools"})] == []

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from rest_framework.test import APIClient
 
-from annotations.exports.models import Export, ExportState
 from annotations.models import Task
+from exports.models import Export, ExportState
 from tests.exports.conftest import NOWHERE, assert_refused, sha256
 
 pytestmark = pytest.mark.django_db

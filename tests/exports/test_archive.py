@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from annotations.exports import archive
-from annotations.exports.archive import ZipWriter
+from exports import archive
+from exports.archive import ZipWriter
 
 
 def build(out: Path, files: dict[str, Path], dirs: list[str] = ()) -> None:

@@ -12,10 +12,10 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
-from annotations.exports.shapes import polygon_area
 from annotations.models import Task
+from exports.dataset import dataset_write
+from exports.options import export_options_build
+from exports.shapes import polygon_area
 
 pytestmark = pytest.mark.django_db
 

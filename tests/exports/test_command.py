@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from annotations.exports import dataset as dataset_module
-from annotations.management.commands.export_dataset import ProgressBar
+from exports import dataset as dataset_module
+from exports.management.commands.export_dataset import ProgressBar
 from tests.exports.conftest import bulk_accepted_tasks, manifest_of, tree_bytes
 
 pytestmark = pytest.mark.django_db

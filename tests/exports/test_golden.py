@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from annotations.exports import manifest as manifest_module
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
 from annotations.models import Project, Task, TaskState
+from exports import manifest as manifest_module
+from exports.dataset import dataset_write
+from exports.options import export_options_build
 
 pytestmark = pytest.mark.django_db
 

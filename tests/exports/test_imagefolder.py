@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
-from annotations.exports.writers.imagefolder import folder_name
 from annotations.models import Task
+from exports.dataset import dataset_write
+from exports.options import export_options_build
+from exports.writers.imagefolder import folder_name
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from annotations.exports import dataset as dataset_module
-from annotations.exports import staging as staging_module
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
-from annotations.exports.split import SplitRule
 from annotations.models import Task
+from exports import dataset as dataset_module
+from exports import staging as staging_module
+from exports.dataset import dataset_write
+from exports.options import export_options_build
+from exports.split import SplitRule
 from sebenzai.common.errors import DomainError
 from tests.exports.conftest import manifest_of, sha256, tree_bytes
 
@@ -327,7 +327,7 @@ def test_a_failing_writer_leaves_the_previous_export_in_place(
     export(project, tmp_path / "out", "csv")
     before = tree_bytes(tmp_path / "out")
     monkeypatch.setattr(
-        "annotations.exports.writers.tabular.CsvWriter.finish",
+        "exports.writers.tabular.CsvWriter.finish",
         lambda self: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")),
     )
     with pytest.raises(OSError, match="No space"):
@@ -340,7 +340,7 @@ def test_memory_does_not_grow_with_the_number_of_tasks(accepted_project, tmp_pat
     for 600 tasks is about that for 60 (tracemalloc, Python allocations)."""
     import tracemalloc
 
-    from annotations.exports import selectors
+    from exports import selectors
     from tests.exports.conftest import bulk_accepted_tasks
 
     monkeypatch.setattr(selectors, "ROW_CHUNK", 50)

@@ -11,10 +11,10 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotations.exports.options import ExportOptions
-from annotations.exports.records import ProjectInfo, Record
-from annotations.exports.shapes import Shape
-from annotations.exports.writers.tabular import COLUMNS, CsvWriter, JsonlWriter
+from exports.options import ExportOptions
+from exports.records import ProjectInfo, Record
+from exports.shapes import Shape
+from exports.writers.tabular import COLUMNS, CsvWriter, JsonlWriter
 from sebenzai.common.spreadsheet import cell_safe
 
 

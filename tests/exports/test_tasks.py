@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from annotations.exports import services
-from annotations.exports.models import Export, ExportState
-from annotations.exports.services import (
+from exports import services
+from exports.models import Export, ExportState
+from exports.services import (
     BUILD_TIME_LIMIT,
     MAX_ATTEMPTS,
     STALE_AFTER,
@@ -21,7 +21,7 @@ from annotations.exports.services import (
     export_root,
     export_sweep,
 )
-from annotations.exports.webhooks import BACKOFF_MAX, CLAIM_SECONDS
+from exports.webhooks import BACKOFF_MAX, CLAIM_SECONDS
 from sebenzai.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +95,8 @@ def test_the_sweeper_requeues_lost_builds_fails_hopeless_ones_and_clears_dead_wo
 def test_the_same_export_asked_for_four_times_at_once_is_built_once(
     accepted_project, requester, monkeypatch
 ):
-    from annotations.exports.options import export_options_build
-    from annotations.exports.services import export_request
+    from exports.options import export_options_build
+    from exports.services import export_request
     from tests.helpers import at_once
 
     project = accepted_project("bbox", images=3)

@@ -16,10 +16,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotations.exports import egress
-from annotations.exports.egress import DeliveryError, Target, address_public, http_post
-from annotations.exports.models import DeliveryState, Export, WebhookDelivery
-from annotations.exports.webhooks import MAX_ATTEMPTS, delivery_attempt, webhook_set
+from exports import egress
+from exports.egress import DeliveryError, Target, address_public, http_post
+from exports.models import DeliveryState, Export, WebhookDelivery
+from exports.webhooks import MAX_ATTEMPTS, delivery_attempt, webhook_set
 from tests.exports.conftest import NOWHERE, Receiver, assert_refused
 
 pytestmark = pytest.mark.django_db

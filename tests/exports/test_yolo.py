@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from annotations.exports.dataset import dataset_write
-from annotations.exports.options import export_options_build
 from annotations.models import Task
+from exports.dataset import dataset_write
+from exports.options import export_options_build
 
 pytestmark = pytest.mark.django_db
 

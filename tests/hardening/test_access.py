@@ -133,7 +133,7 @@ def test_a_session_write_from_a_foreign_origin_is_refused_even_with_a_valid_toke
 
 
 def test_session_patch_and_delete_need_the_csrf_token(requester, make_project):
-    from annotations.exports.models import ProjectWebhook
+    from exports.models import ProjectWebhook
 
     project = make_project(images=0, name="kept")
     ProjectWebhook.objects.create(project=project, url="https://hooks.example.com/", secret="s")

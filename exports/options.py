@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from annotations.models import ProjectKind, TaskState
 from sebenzai.common.errors import DomainError
 
-from ..models import ProjectKind, TaskState
 from .models import ExportFormat
 
 SPLITS = ("train", "val", "test")

@@ -10,11 +10,11 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api.permissions import IsRequester
+from annotations.models import Project
+from annotations.selectors import projects_visible
 from sebenzai.common.throttles import ExportCreateThrottle
 
-from ..api.permissions import IsRequester
-from ..models import Project
-from ..selectors import projects_visible
 from .models import Export, ProjectWebhook
 from .options import export_options_build
 from .selectors import deliveries_of_project, exports_of_project, exports_visible

@@ -18,10 +18,10 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.models import Project
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 
-from ..models import Project
 from .egress import DeliveryError, UrlNotAllowed, http_post, url_target
 from .manifest import platform_version
 from .models import DeliveryState, Export, ProjectWebhook, WebhookDelivery

@@ -1,24 +1,14 @@
 """Exports, the webhook a project announces them to, and the log of those announcements.
 
-Imported at the end of ``annotations.models`` so that Django finds them in the annotations app.
-"""
+The tables were made when these models lived in the annotations app and keep their names
+(``db_table``); exports/migrations/0001 only takes them over in Django's state."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from annotations.models import Project
 from sebenzai.common.models import TimeStampedModel
-
-from ..models import Project
-
-__all__ = [
-    "DeliveryState",
-    "Export",
-    "ExportFormat",
-    "ExportState",
-    "ProjectWebhook",
-    "WebhookDelivery",
-]
 
 
 class ExportFormat(models.TextChoices):
@@ -66,6 +56,7 @@ class Export(TimeStampedModel):
     download_url = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        db_table = "annotations_export"
         constraints = [
             models.UniqueConstraint(fields=["project", "version"], name="one_export_per_version"),
         ]
@@ -89,6 +80,9 @@ class ProjectWebhook(TimeStampedModel):
     url = models.CharField(max_length=2000)
     secret = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "annotations_projectwebhook"
 
     def __str__(self) -> str:
         return f"{self.project_id} → {self.url[:60]}"
@@ -120,6 +114,7 @@ class WebhookDelivery(TimeStampedModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "annotations_webhookdelivery"
         constraints = [
             models.UniqueConstraint(
                 fields=["webhook", "export", "event"], name="one_delivery_per_event"

@@ -12,7 +12,8 @@ from django.db import connection
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
-from ..models import Project, Task, TaskState
+from annotations.models import Project, Task, TaskState
+
 from .models import Export, WebhookDelivery
 
 ROW_CHUNK = 2000

@@ -12,10 +12,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.exports.dataset import DatasetResult, dataset_write
-from annotations.exports.models import ExportFormat
-from annotations.exports.options import export_options_build, split_parse
 from annotations.models import Project
+from exports.dataset import DatasetResult, dataset_write
+from exports.models import ExportFormat
+from exports.options import export_options_build, split_parse
 from sebenzai.common.errors import DomainError
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from django.conf import settings
 
+from annotations.models import Project
 from sebenzai.common.errors import DomainError
 
-from ..models import Project
 from .manifest import MANIFEST, manifest_head, manifest_write
 from .media import MediaIndex
 from .options import ExportOptions

@@ -17,12 +17,12 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from annotations.models import Project
 from sebenzai import jobs
 from sebenzai.celery import app as celery_app
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
 
-from ..models import Project
 from .dataset import EmptyExport, dataset_write
 from .models import Export, ExportState
 from .options import ExportOptions

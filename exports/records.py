@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..images import EXTENSIONS
+from annotations.images import EXTENSIONS
+
 from .media import MediaIndex
 from .options import ExportOptions
 from .selectors import TaskRow

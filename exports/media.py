@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..images import EXTENSIONS
+from annotations.images import EXTENSIONS
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
