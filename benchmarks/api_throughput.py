@@ -391,11 +391,11 @@ def seed_main(out_path: str, tasks: int, accounts: int, app_dir: Path) -> None:
     from PIL import Image
     from rest_framework.authtoken.models import Token
 
+    from accounts.models import Role
+    from accounts.services import user_create
     from annotations.models import ProjectStatus
     from annotations.services.intake import IncomingFile, tasks_create_from_files
     from annotations.services.projects import project_create
-    from workers.models import Role
-    from workers.services import user_create
 
     def png(i: int) -> bytes:
         image = Image.new("RGB", (32, 32), (i % 256, (i // 256) % 256, 97))

@@ -43,7 +43,7 @@ def _database(*, reuse: bool) -> None:
 def _people():
     from django.contrib.auth import get_user_model
 
-    from workers.models import Role, WorkerProfile
+    from accounts.models import Role, WorkerProfile
 
     user_model = get_user_model()
     owner = user_model.objects.create_user("bench-requester")

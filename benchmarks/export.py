@@ -160,8 +160,8 @@ import json, random, sys
 import django
 django.setup()
 from annotations.models import Project, Task
-from workers.models import Role
-from workers.services import user_create
+from accounts.models import Role
+from accounts.services import user_create
 
 spec = json.load(sys.stdin)
 rng = random.Random(7)

@@ -173,10 +173,10 @@ def main() -> int:
     _database()
     from collections import Counter
 
+    from accounts.models import Role
+    from accounts.services import user_create
     from annotations.models import Task
     from consensus.algorithms.simulate import LABELS
-    from workers.models import Role
-    from workers.services import user_create
 
     owner = user_create(username="bench-owner", password="bench-Passw0rd-x", role=Role.REQUESTER)
     workers = [

@@ -12,8 +12,8 @@ skills known at that moment. The batch job, run by Celery beat, sees the whole p
   answer was right; for shapes, AGREEMENT_WEIGHT x the stored F1 against the accepted result).
 
 Before that, workers confidently wrong on the project's gold are suspended (``suspension``,
-RELIABILITY C8), so the batch already leaves their answers out; after it, pairs of accounts
-whose answers look copied are found and stored for the staff workers table (``copying``, C9).
+docs/reliability.md C8), so the batch already leaves their answers out; after it, pairs of accounts
+whose answers look copied are found and stored for the staff workers table (``copying``, docs/reliability.md C9).
 
 Idempotent: every value written is a function of the stored answers, gold and decisions alone (EM
 starts from the plain vote, not from the skills it rewrites), and a row is only written when its

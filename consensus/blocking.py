@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from accounts.models import Role
+from accounts.services import user_role
 from annotations.models import (
     Annotation,
     Assignment,
@@ -28,8 +30,6 @@ from annotations.services.task_states import task_answer_uncount
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
-from workers.models import Role
-from workers.services import user_role
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Copying between accounts (RELIABILITY C9): a project's answers fed to
+"""Copying between accounts (docs/reliability.md C9): a project's answers fed to
 ``algorithms.copying``, and what it finds stored for the staff workers table.
 
 Comparing every two workers reads every answer of the project (400,000 in the dashboard

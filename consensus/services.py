@@ -141,7 +141,7 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
 
 
 def gold_suspends(*, correct: int, total: int) -> bool:
-    """The automatic suspension rule (RELIABILITY C8) with the configured minimum and bar."""
+    """The automatic suspension rule (docs/reliability.md C8) with the configured minimum and bar."""
     rule = settings.SEBENZAI
     return gold_failing(
         correct=correct,

@@ -1,4 +1,4 @@
-"""Automatic suspension on gold (RELIABILITY C8): a worker confidently wrong on a project's gold
+"""Automatic suspension on gold (docs/reliability.md C8): a worker confidently wrong on a project's gold
 is blocked from it through the admin's own service (``review.worker_block``), so their live
 leases are given back, their slots on undecided tasks freed and those tasks re-scored once.
 

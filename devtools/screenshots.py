@@ -37,8 +37,8 @@ def configure(folder: Path) -> None:
 def seed() -> dict:
     from django.core.management import call_command
 
+    from accounts.models import WorkerProfile
     from annotations.models import Project
-    from workers.models import WorkerProfile
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", images=12, stdout=io.StringIO())
@@ -74,12 +74,12 @@ def big_image_project() -> str:
 
     from PIL import Image
 
+    from accounts.models import Role
+    from accounts.services import user_create
     from annotations.models import ProjectStatus
     from annotations.services.intake import IncomingFile, tasks_create_from_files
     from annotations.services.projects import project_create
     from devtools.demo import bbox_image
-    from workers.models import Role
-    from workers.services import user_create
 
     street, _ = bbox_image(random.Random(7))  # noqa: S311 - a picture
     size = (2048, 1536)

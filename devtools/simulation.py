@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from accounts.models import Role
+from accounts.services import user_create
 from annotations.models import Project, Task
 from annotations.services.assignments import task_lease_next
 from annotations.services.submissions import annotation_submit
-from workers.models import Role
-from workers.services import user_create
 
 PROFILES = {"good": 0.92, "sloppy": 0.70, "spammer": None}
 MIX = (("good", 0.6), ("sloppy", 0.25), ("spammer", 0.15))

@@ -10,7 +10,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsRequester
+from accounts.permissions import IsRequester
 from annotations.models import Project
 from annotations.selectors import projects_visible
 from sebenzai.common.throttles import ExportCreateThrottle

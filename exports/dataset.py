@@ -1,7 +1,7 @@
 """Writing one snapshot of a project's accepted labels: read, split, write, list, publish.
 
 Everything is written in a hidden work folder beside the destination and moved into place at the
-end, so a run that fails or is killed leaves nothing at the destination (RELIABILITY P9). Rows
+end, so a run that fails or is killed leaves nothing at the destination (docs/reliability.md P9). Rows
 stream from the database and every file is written as its task is read, so memory does not grow
 with the project.
 """

@@ -1,5 +1,5 @@
 """Outbound HTTP to addresses users choose (webhooks), without letting them aim the platform at
-its own network (RELIABILITY S1–S5).
+its own network (docs/reliability.md S1–S5).
 
 A URL is allowed when its scheme is http(s), it has no credentials, and every address its host
 resolves to is public. The check runs when the URL is set and again before every delivery, and

@@ -1,4 +1,4 @@
-"""Finding a task's image inside MEDIA_ROOT, and nothing else (RELIABILITY Z3).
+"""Finding a task's image inside MEDIA_ROOT, and nothing else (docs/reliability.md Z3).
 
 Images are stored content-addressed at ``images/<2 hex>/<sha256>.<ext>``. An export reads only
 that exact path for the task's own sha256 and format, in a shard folder that resolves to where

@@ -45,7 +45,7 @@ class TaskRow(NamedTuple):
 def tasks_exportable(
     *, project: Project, states: Iterable[str] = (TaskState.ACCEPTED,)
 ) -> QuerySet[Task]:
-    """Tasks an export may hold: in the given states, and never gold (RELIABILITY C1)."""
+    """Tasks an export may hold: in the given states, and never gold (docs/reliability.md C1)."""
     return Task.objects.filter(project=project, state__in=list(states), is_gold=False)
 
 

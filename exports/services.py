@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 BUILD_SOFT_LIMIT, BUILD_TIME_LIMIT = 1500, 1700  # seconds, under the broker's visibility timeout
 STALE_AFTER = BUILD_TIME_LIMIT + 60  # a build "running" longer than this has lost its worker
-MAX_ATTEMPTS = 3  # builds started for one export before it is failed (RELIABILITY P7)
+MAX_ATTEMPTS = 3  # builds started for one export before it is failed (docs/reliability.md P7)
 LOST_AFTER = 120  # a pending export or due delivery older than this lost its message
 UNFINISHED = (ExportState.PENDING, ExportState.RUNNING)
 
@@ -61,7 +61,7 @@ def export_request(
     url_for: Callable[[str], str],
 ) -> tuple[Export, bool]:
     """Start an export of ``project``, or join the one already pending or running with the same
-    options (RELIABILITY P9: concurrent requests coalesce). Returns the export and whether it is
+    options (docs/reliability.md P9: concurrent requests coalesce). Returns the export and whether it is
     new. ``url_for`` turns an export id into the absolute download URL the webhook will carry.
     Raises EmptyExport when the project has no accepted task."""
     if not tasks_exportable(project=project, states=options.states).exists():

@@ -29,7 +29,7 @@ from .models import DeliveryState, Export, ProjectWebhook, WebhookDelivery
 EVENT_EXPORT_READY = "export.ready"
 MAX_ATTEMPTS = 8
 BACKOFF_BASE, BACKOFF_MAX = 10.0, 600.0  # seconds; with jitter at most 720, under the broker's
-# visibility timeout (RELIABILITY P4)
+# visibility timeout (docs/reliability.md P4)
 CLAIM_SECONDS = 60  # longer than one attempt can take (egress.TOTAL_TIMEOUT)
 CLOCK_SLACK = 2  # a retry message may arrive a moment before next_attempt_at
 
@@ -143,7 +143,7 @@ def delivery_attempt(*, delivery_id: str) -> float | None:
         return None
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     try:
-        # Checked again now: DNS may have changed since the URL was set (RELIABILITY S3, S5).
+        # Checked again now: DNS may have changed since the URL was set (docs/reliability.md S3, S5).
         target = url_target(delivery.webhook.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
     except UrlNotAllowed as exc:
         return _record(delivery, status=None, error=exc.message, final=True)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "sebenzai.common",
+    "accounts",
     "annotations",
     "consensus",
     "workers",
@@ -166,11 +167,11 @@ SEBENZAI = {
     "SCORE_MAX_ATTEMPTS": 5,
     "SCORE_SWEEP_AFTER_SECONDS": 60,
     "GOLD_PAY_DELAY_SECONDS": (300, 3600),
-    # Pace limits against click-through spam and cherry-picking (RELIABILITY C7).
+    # Pace limits against click-through spam and cherry-picking (docs/reliability.md C7).
     "MIN_ANSWER_MS": env_int("MIN_ANSWER_MS", 800),  # from lease to answer, measured by the server
     "MAX_SKIPS_IN_A_ROW": env_int("MAX_SKIPS_IN_A_ROW", 15),
     "SKIP_COOLDOWN_SECONDS": env_int("SKIP_COOLDOWN_SECONDS", 300),
-    # Automatic suspension on gold (RELIABILITY C8): after this many graded golds in a project, a
+    # Automatic suspension on gold (docs/reliability.md C8): after this many graded golds in a project, a
     # worker whose gold accuracy is confidently (Wilson bound) under the bar is blocked from it.
     "SUSPEND_MIN_GOLD": env_int("SUSPEND_MIN_GOLD", 10),
     "SUSPEND_GOLD_ACCURACY": env_float("SUSPEND_GOLD_ACCURACY", 0.5),
@@ -179,7 +180,7 @@ SEBENZAI = {
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "workers.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -7,20 +7,17 @@ from rest_framework.routers import SimpleRouter
 from annotations.api import requester, worker
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
-from workers import api as accounts
 
 router = SimpleRouter()
 router.register("projects", requester.ProjectViewSet, basename="project")
 
 api_v1 = [
-    path("auth/token/", accounts.TokenView.as_view(), name="auth-token"),
-    path("auth/register/", accounts.register, name="auth-register"),
-    path("me/", accounts.me, name="me"),
+    path("", include("accounts.urls")),
+    path("", include("workers.urls")),
     path("work/next/", worker.next_task, name="work-next"),
     path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
-    path("work/feedback/", worker.feedback, name="work-feedback"),
     path("", include("exports.urls")),
     path("staff/", include("consensus.api.urls")),
     *router.urls,

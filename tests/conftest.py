@@ -9,12 +9,12 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from accounts.models import Role
+from accounts.services import user_create
 from annotations.models import Project, ProjectStatus
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
 from tests.helpers import PASSWORD, client_for, png_bytes
-from workers.models import Role
-from workers.services import user_create
 
 
 @pytest.fixture(autouse=True)

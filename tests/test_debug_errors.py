@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import path
 
+from accounts.models import Role
 from tests.helpers import PASSWORD
-from workers.models import Role
 
 
 def _crash(request):

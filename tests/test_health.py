@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from annotations.models import Annotation, ScoreState
 from consensus.services import unscored_task_ids
 from sebenzai.celery import app as celery_app
@@ -27,7 +28,6 @@ from sebenzai.common import broker, health
 from sebenzai.common import cache as cache_module
 from sebenzai.common.cache import FallbackRedisCache
 from tests.helpers import client_for, lease, submit
-from workers.models import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OTHER_APPS = ("consensus", "workers", "exports", "frontend", "sebenzai")
+OTHER_APPS = ("accounts", "consensus", "workers", "exports", "frontend", "devtools", "sebenzai")
 TASK_FIELDS = {
     "state",
     "accepted_label",
@@ -100,10 +100,118 @@ def test_the_pure_algorithms_import_no_django():
     assert _importers("consensus/algorithms", {"django", "rest_framework", "celery"}) == []
 
 
-def test_annotations_never_imports_consensus_or_exports():
-    assert _importers("annotations", {"consensus", "exports"}) == []
+def test_annotations_never_imports_the_apps_above_it():
+    assert _importers("annotations", {"workers", "consensus", "exports"}) == []
+
+
+def test_accounts_import_no_other_app():
+    apps = {"annotations", "workers", "consensus", "exports", "frontend", "devtools"}
+    assert _importers("accounts", apps) == []
 
 
 def test_nothing_in_the_product_imports_the_pages_or_the_development_tools():
-    product = ("annotations", "consensus", "workers", "exports", "sebenzai")
+    product = ("accounts", "annotations", "consensus", "workers", "exports", "sebenzai")
     assert [i for app in product for i in _importers(app, {"frontend", "devtools"})] == []
+
+
+# --- import cycles ------------------------------------------------------------------------------
+APPS = ("accounts", "annotations", "exports", "consensus", "workers", "frontend", "devtools")
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    """Every module of the product, by dotted name: (its file, whether it is a package)."""
+    found = {}
+    for app in (*APPS, "sebenzai"):
+        for path in _sources(app):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            is_package = parts[-1] == "__init__"
+            found[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return found
+
+
+def _load_time_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The imports run when a module is loaded: its body and the blocks in it, not functions
+    (an import inside a function runs later, once every module is loaded)."""
+    found, stack = [], list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.ClassDef):
+            stack.extend(node.body)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(node, field, None) or [])
+    return found
+
+
+def _targets(node: ast.Import | ast.ImportFrom, package: str, known: set[str]) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names} & known
+    base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)]
+    module = ".".join(base + [node.module or ""]).strip(".") if node.level else node.module
+    names = {f"{module}.{alias.name}" for alias in node.names}
+    return (names & known) or ({module} & known)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the product's modules it imports as it loads."""
+    modules = _modules()
+    graph = {}
+    for name, (path, is_package) in modules.items():
+        package = name if is_package else name.rpartition(".")[0]
+        tree = ast.parse(path.read_text(), str(path))
+        found = set().union(*(_targets(n, package, set(modules)) for n in _load_time_imports(tree)))
+        graph[name] = found - {name}
+    return graph
+
+
+def room(module: str) -> str:
+    """An app, or one of the project's own modules: sebenzai/ holds both the wiring on top
+    (urls) and what every app uses below it (common, jobs, celery), so each is a room."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "sebenzai" else parts[0]
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected parts of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = []
+            while not part or part[-1] != node:
+                part.append(stack.pop())
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    assert cycles(module_graph()) == []
+
+
+def test_no_app_imports_itself_through_others():
+    rooms: dict[str, set[str]] = {}
+    for module, imported in module_graph().items():
+        rooms.setdefault(room(module), set()).update(room(m) for m in imported)
+    assert cycles({r: others - {r} for r, others in rooms.items()}) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -1,4 +1,4 @@
-"""Configuration that keeps the pipeline safe (RELIABILITY rows P4, K1)."""
+"""Configuration that keeps the pipeline safe (docs/reliability.md rows P4, K1)."""
 
 import os
 import subprocess
@@ -33,7 +33,7 @@ def test_the_broker_visibility_timeout_exceeds_every_time_limit_and_backoff():
 
 def test_a_job_lost_with_its_worker_is_redelivered():
     """acks_late plus reject-on-worker-lost: a job whose worker process dies goes back on the
-    queue instead of being acknowledged and lost (RELIABILITY P1)."""
+    queue instead of being acknowledged and lost (docs/reliability.md P1)."""
     from sebenzai.celery import app
 
     assert settings.CELERY_TASK_ACKS_LATE

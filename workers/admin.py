@@ -1,13 +1,6 @@
 from django.contrib import admin
 
-from .models import PointsEntry, WorkerProfile
-
-
-@admin.register(WorkerProfile)
-class WorkerProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "daily_target", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__username"]
+from .models import PointsEntry
 
 
 @admin.register(PointsEntry)

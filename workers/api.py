@@ -1,101 +1,18 @@
-"""Account endpoints: token, self-registration of workers, and the caller's own summary."""
+"""Workers' own progress: the summary the labelling page's header shows, and the outcomes of
+their check tasks."""
 
-from django.contrib.auth import authenticate
-from django.core.validators import RegexValidator
-from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.decorators import (
-    api_view,
-    parser_classes,
-    permission_classes,
-    throttle_classes,
-)
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
-from sebenzai.common.errors import Conflict, DomainError
-from sebenzai.common.parsers import JSONParser
-from sebenzai.common.serializers import StrictCharField, StrictSerializer
-from sebenzai.common.throttles import SignInThrottle, device_cookie_set
+from accounts.permissions import IsWorker
+from accounts.services import user_role
+from sebenzai.common.errors import DomainError
 
-from .models import Role
+from .history import checks_feedback
 from .selectors import worker_summary
-from .services import user_create, user_role
-
-
-class RegisterThrottle(AnonRateThrottle):
-    scope = "register"
-
-
-class TokenRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=128, trim_whitespace=False)
-
-
-class TokenView(ObtainAuthToken):
-    """POST username and password, get ``{"token": ...}``."""
-
-    throttle_classes = [SignInThrottle]
-    serializer_class = TokenRequestSerializer
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
-
-    def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(request=request, **serializer.validated_data)
-        if user is None:
-            # The same answer for a wrong password, an unknown name and a disabled account.
-            raise DomainError(
-                code="invalid_credentials",
-                field="password",
-                message="Unable to log in with this username and password.",
-            )
-        token, _ = Token.objects.get_or_create(user=user)
-        response = Response({"token": token.key})
-        device_cookie_set(response, user.get_username())
-        return response
-
-
-class RegisterSerializer(StrictSerializer):
-    username = StrictCharField(
-        max_length=150,
-        validators=[
-            RegexValidator(
-                r"^[\w.@+-]{3,150}$",
-                "3 to 150 letters, digits and . @ + - _ only.",
-                code="invalid_username",
-            )
-        ],
-    )
-    password = StrictCharField(max_length=128, trim_whitespace=False)
-    email = serializers.EmailField(required=False, allow_blank=True)
-
-
-@extend_schema(request=RegisterSerializer, responses={201: dict})
-@api_view(["POST"])
-@parser_classes([JSONParser, FormParser])
-@permission_classes([AllowAny])
-@throttle_classes([RegisterThrottle])
-def register(request):
-    """Workers sign themselves up; requester accounts are made by an admin."""
-    serializer = RegisterSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    try:
-        user = user_create(role=Role.WORKER, **serializer.validated_data)
-    except IntegrityError as exc:
-        # Two sign-ups with one name at the same moment: the unique index decides, not a 500.
-        raise Conflict(
-            code="username_taken", field="username", message="This username is taken."
-        ) from exc
-    token, _ = Token.objects.get_or_create(user=user)
-    return Response(
-        {"username": user.username, "role": Role.WORKER, "token": token.key}, status=201
-    )
 
 
 @extend_schema(responses={200: dict})
@@ -118,3 +35,22 @@ def me(request):
             "next_level_at": summary.level.next_at,
         }
     )
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+@permission_classes([IsWorker])
+def feedback(request):
+    """Outcomes of the caller's check tasks revealed since ``?since=`` (ISO time), with what was
+    expected when the answer missed. Nothing shows before the longest gold-pay delay."""
+    raw = request.query_params.get("since")
+    try:
+        since = parse_datetime(raw) if raw else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        since = None
+    if raw and (since is None or since.tzinfo is None):
+        raise DomainError(
+            code="invalid_datetime", field="since", message="Expected an ISO time with a zone."
+        )
+    items = checks_feedback(user=request.user, since=since)
+    return Response({"items": items, "now": timezone.now().isoformat()})

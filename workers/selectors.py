@@ -16,6 +16,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.services import profile_get
+
 from .gamification import (
     Badge,
     BadgeFacts,
@@ -26,7 +28,7 @@ from .gamification import (
     streak_longest,
 )
 from .models import PointsEntry, PointsReason
-from .services import points_total, profile_get
+from .services import points_total
 
 
 def day_start(day: date) -> datetime:

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from accounts.permissions import IsRequester
 from sebenzai.common.errors import Conflict, DomainError
 from sebenzai.common.negotiation import StrictContentNegotiation
 from sebenzai.common.parsers import JSONParser
@@ -17,7 +18,6 @@ from ..selectors import project_progress, projects_visible, task_results
 from ..services.gold import gold_set
 from ..services.intake import files_from_archive, files_from_uploads, tasks_create_from_files
 from ..services.projects import project_create, project_update
-from .permissions import IsRequester
 from .serializers import GoldSerializer, ProjectSerializer, ResultSerializer, UploadSerializer
 
 RESULT_PARAMS = {"state", "cursor", "page_size", "format"}

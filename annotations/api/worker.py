@@ -4,8 +4,6 @@ feedback on check tasks."""
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
@@ -16,17 +14,16 @@ from rest_framework.decorators import (
 )
 from rest_framework.response import Response
 
+from accounts.permissions import IsWorker
 from sebenzai.common.errors import DomainError, NotFound
 from sebenzai.common.parsers import JSONParser
 from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
-from workers.history import checks_feedback
 
 from ..images import CONTENT_TYPES, image_scale, scaled_name, scaled_size_for
 from ..models import Assignment, Project, ProjectStatus, Task
 from ..selectors import task_image_readable
 from ..services.assignments import assignment_skip, task_lease_next
 from ..services.submissions import annotation_submit
-from .permissions import IsWorker
 from .serializers import NextTaskRequestSerializer, SkipSerializer, SubmitSerializer
 
 # One body for "not yours" and "does not exist", so ids cannot be probed.
@@ -168,22 +165,3 @@ def task_image(request, task_id):
     for header, value in IMAGE_HEADERS.items():
         response[header] = value
     return response
-
-
-@extend_schema(responses={200: dict})
-@api_view(["GET"])
-@permission_classes([IsWorker])
-def feedback(request):
-    """Outcomes of the caller's check tasks revealed since ``?since=`` (ISO time), with what was
-    expected when the answer missed. Nothing shows before the longest gold-pay delay."""
-    raw = request.query_params.get("since")
-    try:
-        since = parse_datetime(raw) if raw else None
-    except ValueError:  # well formed but impossible, e.g. month 13
-        since = None
-    if raw and (since is None or since.tzinfo is None):
-        raise DomainError(
-            code="invalid_datetime", field="since", message="Expected an ISO time with a zone."
-        )
-    items = checks_feedback(user=request.user, since=since)
-    return Response({"items": items, "now": timezone.now().isoformat()})

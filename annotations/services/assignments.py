@@ -60,7 +60,7 @@ def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool
         )
     else:
         # Gold is held to the most answers an ordinary task can get and drawn at random: served
-        # to everyone in one order, colluders comparing notes would spot it (reliability C1).
+        # to everyone in one order, colluders comparing notes would spot it (docs/reliability.md C1).
         tasks = tasks.filter(slots_taken__lt=F("project__redundancy_max")).order_by("?")
     return tasks.filter(~Exists(answered))
 

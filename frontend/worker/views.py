@@ -13,12 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Role
+from accounts.services import user_create, user_role
 from sebenzai.common.errors import DomainError
 from sebenzai.common.throttles import attempts_over_limit, signup_keys
 from workers.history import answers_history
-from workers.models import Role
 from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_summary
-from workers.services import user_create, user_role
 
 from .forms import SignUpForm
 from .security import worker_csp

@@ -20,9 +20,9 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.authtoken.models import Token
 
+from accounts.models import WorkerProfile
 from annotations.models import Annotation, Assignment, Project, Task
 from tests.helpers import PASSWORD, db_snapshot, lease, png_bytes, png_files, submit
-from workers.models import WorkerProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -1205,7 +1205,7 @@ def test_registering_a_name_taken_at_the_same_moment_is_a_conflict_not_a_500(
     # given another request creates "newbie" between our check and our insert
     from django.db import IntegrityError
 
-    from workers import api
+    from accounts import api
 
     def racing_create(**kwargs):
         raise IntegrityError("UNIQUE constraint failed: auth_user.username")

@@ -1,4 +1,4 @@
-"""A broker outage at submit time loses nothing (RELIABILITY P5, P8)."""
+"""A broker outage at submit time loses nothing (docs/reliability.md P5, P8)."""
 
 import pytest
 from kombu.exceptions import OperationalError

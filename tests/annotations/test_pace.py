@@ -1,4 +1,4 @@
-"""Pace limits (RELIABILITY C7): answers faster than anyone can look, and skip after skip to
+"""Pace limits (docs/reliability.md C7): answers faster than anyone can look, and skip after skip to
 cherry-pick, are slowed with a 429 that says how long to wait; nothing is lost meanwhile."""
 
 from datetime import timedelta

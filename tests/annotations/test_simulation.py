@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.models import WorkerProfile
 from annotations.models import Annotation
 from tests.consensus.test_dashboard import with_known_truth
-from workers.models import WorkerProfile
 from workers.selectors import leaderboard
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.services import user_role
 from annotations.models import Task
 from tests.annotations.test_bad_input import NOWHERE, assert_refused, stored
 from tests.helpers import lease, png_bytes, submit
-from workers.services import user_role
 
 pytestmark = pytest.mark.django_db
 

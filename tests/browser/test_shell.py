@@ -1,8 +1,8 @@
 """The page shell: sign in through the browser, reach the home page, sign out."""
 
+from accounts.models import Role
 from tests.browser.conftest import sign_in
 from tests.helpers import PASSWORD
-from workers.models import Role
 
 
 def test_sign_in_reaches_home_and_sign_out_leaves(new_page, make_user):

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from accounts.models import Role
 from annotations.models import Assignment, AssignmentState
 from tests.browser.conftest import sign_in
 from tests.browser.worker_helpers import (
@@ -21,7 +22,6 @@ from tests.browser.worker_helpers import (
     wait_until,
 )
 from tests.helpers import PASSWORD
-from workers.models import Role
 
 DESK = {"viewport": (1280, 800)}
 PHONE = {"viewport": (360, 640), "touch": True}

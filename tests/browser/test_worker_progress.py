@@ -3,6 +3,7 @@ the API, and the labelling page's header, the home page and the leaderboard show
 
 from __future__ import annotations
 
+from accounts.models import WorkerProfile
 from tests.browser.worker_helpers import (
     open_label_page,
     project_with_images,
@@ -10,7 +11,6 @@ from tests.browser.worker_helpers import (
     stored_answer,
 )
 from tests.helpers import lease, submit
-from workers.models import WorkerProfile
 
 
 def test_points_and_streak_appear_once_the_task_is_decided(new_page, requester, worker_clients):

@@ -1,4 +1,4 @@
-"""Copying between accounts (RELIABILITY C9): two accounts that give the same answers where the
+"""Copying between accounts (docs/reliability.md C9): two accounts that give the same answers where the
 rest of the crowd does not are flagged, naming each other; honest workers who agree because the
 answer is plain are not."""
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
+from accounts.models import Role
 from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.dashboard import (
     answers_per_hour,
@@ -26,7 +27,7 @@ from consensus.review import review_queue
 from frontend.staff.charts import bar_chart, heatmap
 from tests.consensus.test_review import accepted_task, disputed_task
 from tests.helpers import PASSWORD
-from workers.models import PointsEntry, Role
+from workers.models import PointsEntry
 
 pytestmark = pytest.mark.django_db
 

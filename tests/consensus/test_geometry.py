@@ -247,7 +247,7 @@ def _accepted(points: list[tuple[float, float]]) -> list[list[float]] | None:
 @given(point_lists, point_lists)
 @SLOW
 def test_any_two_polygons_the_validator_accepts_have_an_iou_in_unit_interval(a, b):
-    # RELIABILITY G1: whatever the validator lets through, IoU is a float in [0, 1], no raise.
+    # docs/reliability.md G1: whatever the validator lets through, IoU is a float in [0, 1], no raise.
     a, b = _accepted(a), _accepted(b)
     if a is None or b is None:
         return

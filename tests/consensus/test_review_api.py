@@ -2,9 +2,9 @@
 
 import pytest
 
+from accounts.models import Role
 from annotations.models import Annotation, Task, TaskState
 from consensus.models import ConsensusResult, ReviewDecision
-from workers.models import Role
 
 pytestmark = pytest.mark.django_db
 

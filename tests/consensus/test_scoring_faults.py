@@ -1,5 +1,5 @@
 """A database error while scoring is retried with backoff; a task that keeps failing is
-quarantined after its attempt budget while other tasks go on being scored (RELIABILITY P6, P7);
+quarantined after its attempt budget while other tasks go on being scored (docs/reliability.md P6, P7);
 staff see the quarantined tasks on the project dashboard and can give one a fresh attempt."""
 
 import pytest

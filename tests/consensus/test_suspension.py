@@ -1,4 +1,4 @@
-"""Automatic suspension on gold (RELIABILITY C8): a worker confidently wrong on gold is blocked
+"""Automatic suspension on gold (docs/reliability.md C8): a worker confidently wrong on gold is blocked
 from the project once, their undecided tasks re-scored once, admin-settled tasks left alone."""
 
 import pytest

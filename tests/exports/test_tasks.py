@@ -1,5 +1,5 @@
 """The Celery side of exports: named, late-acked tasks whose limits fit under the broker's
-visibility timeout (RELIABILITY P4), and a sweeper that picks up what a lost message dropped."""
+visibility timeout (docs/reliability.md P4), and a sweeper that picks up what a lost message dropped."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Webhooks: URLs that could reach the platform's own network are refused when set and again
-when delivering (RELIABILITY S1–S5); deliveries are signed, retried with backoff, and logged
+when delivering (docs/reliability.md S1–S5); deliveries are signed, retried with backoff, and logged
 for the project's owner alone, never with the remote server's words."""
 
 from __future__ import annotations

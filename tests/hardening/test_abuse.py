@@ -6,10 +6,10 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from annotations.models import Annotation, Assignment
 from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
 from tests.helpers import PASSWORD, lease, submit
-from workers.models import Role
 
 pytestmark = pytest.mark.django_db
 

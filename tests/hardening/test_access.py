@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from tests.helpers import PASSWORD, lease
-from workers.models import Role
 
 pytestmark = pytest.mark.django_db
 

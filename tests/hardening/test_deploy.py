@@ -1,5 +1,5 @@
 """What a deployment must never expose: a file outside the static folder reached by a path that
-climbs out of it, and code that unpickles or evaluates what it reads (RELIABILITY K1)."""
+climbs out of it, and code that unpickles or evaluates what it reads (docs/reliability.md K1)."""
 
 from __future__ import annotations
 

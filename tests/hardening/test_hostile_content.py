@@ -1,5 +1,5 @@
 """Hostile content is never served as it came: uploaded images are re-encoded and served with
-nosniff, a sandboxing policy and as a named inline file (RELIABILITY U2, X1); names, labels and
+nosniff, a sandboxing policy and as a named inline file (docs/reliability.md U2, X1); names, labels and
 instructions reach every page escaped, or as JSON data (X1)."""
 
 import io

@@ -14,11 +14,11 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from annotations.models import Task, TaskState
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from tests.consensus.test_review import answer
 from tests.helpers import PASSWORD, client_for, db_snapshot, lease, png_bytes
-from workers.models import Role
 
 pytestmark = pytest.mark.django_db
 

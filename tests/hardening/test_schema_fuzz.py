@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
-from workers.models import Role
+from accounts.models import Role
 
 schemathesis = pytest.importorskip("schemathesis")
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from tests.helpers import PASSWORD
-from workers.models import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """Hostile uploads: polyglots, bodies that lie about their length, hostile file names and archives
-whose headers lie (RELIABILITY U2, U6, U7, Z2). Every refusal is the one JSON error shape, none
+whose headers lie (docs/reliability.md U2, U6, U7, Z2). Every refusal is the one JSON error shape, none
 is a 500, and none leaves a row or a file behind."""
 
 from __future__ import annotations

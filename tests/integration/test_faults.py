@@ -1,6 +1,6 @@
 """Faults on the real parts: a Celery worker child killed with SIGKILL mid-stream, and the broker
 stopped while answers arrive. After recovery every answer is scored exactly once and every
-worker's points equal the sum of their ledger rows (RELIABILITY P1–P8)."""
+worker's points equal the sum of their ledger rows (docs/reliability.md P1–P8)."""
 
 from __future__ import annotations
 

@@ -27,11 +27,11 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from accounts.models import Role
+from accounts.services import user_create
 from annotations.services.projects import project_create
 from tests.helpers import png_bytes
 from tests.integration.conftest import ROOT, worker_env
-from workers.models import Role
-from workers.services import user_create
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "sebenzai.conf.template"
 COMPOSE = ROOT / "docker-compose.yml"

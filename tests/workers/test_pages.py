@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
+from accounts.models import Role, WorkerProfile
 from tests.helpers import PASSWORD
 from tests.workers.conftest import answer, pay
-from workers.models import Role, WorkerProfile
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from accounts.models import WorkerProfile
 from annotations.models import Task
 from annotations.services.gold import gold_set
 from tests.workers.conftest import answer, pay
 from workers.history import answers_history, checks_feedback
-from workers.models import PointsReason, WorkerProfile
+from workers.models import PointsReason
 from workers.selectors import leaderboard, leaderboard_rank, worker_summary
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ a taken one (TR39 skeletons)."""
 
 import pytest
 
-from workers.models import Role, WorkerProfile
-from workers.services import user_create
-from workers.usernames import username_skeleton
+from accounts.models import Role, WorkerProfile
+from accounts.services import user_create
+from accounts.usernames import username_skeleton
 
 pytestmark = pytest.mark.django_db
 

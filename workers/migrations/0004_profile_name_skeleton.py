@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from workers.usernames import username_skeleton
+from accounts.usernames import username_skeleton
 
 
 def fill_skeletons(apps, schema_editor):

@@ -4,13 +4,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.models import Role
+from accounts.services import user_create
 from annotations.models import Project, ProjectStatus
 from annotations.services.gold import gold_set
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
 from devtools.demo import GENERATORS, LABELS, distinct_images
-from workers.models import Role
-from workers.services import user_create
 
 User = get_user_model()
 REQUESTER, WORKERS, ADMIN = "demo-requester", ("amara", "kofi", "thandi"), "admin"

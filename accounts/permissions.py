@@ -1,7 +1,7 @@
 from rest_framework.permissions import BasePermission
 
-from workers.models import Role
-from workers.services import user_role
+from accounts.models import Role
+from accounts.services import user_role
 
 
 class IsRequester(BasePermission):

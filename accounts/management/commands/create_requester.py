@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import Role
+from accounts.services import user_create
 from sebenzai.common.errors import DomainError
-from workers.models import Role
-from workers.services import user_create
 
 
 class Command(BaseCommand):
