@@ -21,6 +21,8 @@ MODERATION_VERDICTS = ("safe", "unsafe")
 EDGE_TOLERANCE = 0.02  # fraction of the image side a shape may overshoot before it is refused
 MAX_LABEL_LENGTH = 64
 
+JsonObject = dict[str, Any]  # a parsed JSON object: string keys, any JSON value
+
 
 @dataclass(frozen=True)
 class PayloadRules:
@@ -32,7 +34,7 @@ class PayloadRules:
     max_points: int = 1000
 
 
-def payload_validate(payload: Any, rules: PayloadRules, field: str = "payload") -> dict:
+def payload_validate(payload: Any, rules: PayloadRules, field: str = "payload") -> JsonObject:
     """Return the normalised payload, or raise PayloadInvalid naming the offending field."""
     validate = _VALIDATORS[rules.kind]
     if not isinstance(payload, dict):
@@ -40,7 +42,7 @@ def payload_validate(payload: Any, rules: PayloadRules, field: str = "payload") 
     return validate(payload, rules, field)
 
 
-def _expect_keys(payload: dict, required: set[str], optional: set[str], field: str) -> None:
+def _expect_keys(payload: JsonObject, required: set[str], optional: set[str], field: str) -> None:
     for key in payload:
         if key not in required | optional:
             raise PayloadInvalid(
@@ -75,7 +77,7 @@ def _number(value: Any, field: str) -> float:
     return float(value)
 
 
-def _list(value: Any, field: str, *, max_len: int, code: str) -> list:
+def _list(value: Any, field: str, *, max_len: int, code: str) -> list[Any]:
     if not isinstance(value, list):
         raise PayloadInvalid(code="invalid_type", field=field, message="Expected a list.")
     if len(value) > max_len:
@@ -84,12 +86,12 @@ def _list(value: Any, field: str, *, max_len: int, code: str) -> list:
     return value
 
 
-def _classification(payload: dict, rules: PayloadRules, field: str) -> dict:
+def _classification(payload: JsonObject, rules: PayloadRules, field: str) -> JsonObject:
     _expect_keys(payload, {"label"}, set(), field)
     return {"label": _label(payload["label"], rules, f"{field}.label")}
 
 
-def _moderation(payload: dict, rules: PayloadRules, field: str) -> dict:
+def _moderation(payload: JsonObject, rules: PayloadRules, field: str) -> JsonObject:
     _expect_keys(payload, {"verdict"}, {"categories"}, field)
     verdict = payload["verdict"]
     if verdict not in MODERATION_VERDICTS:
@@ -121,7 +123,7 @@ def _clip(value: float, limit: int, field: str) -> float:
     return round(min(max(value, 0.0), float(limit)), 2)
 
 
-def _box(item: Any, rules: PayloadRules, field: str) -> dict:
+def _box(item: Any, rules: PayloadRules, field: str) -> JsonObject:
     if not isinstance(item, dict):
         raise PayloadInvalid(code="invalid_type", field=field, message="Expected a JSON object.")
     _expect_keys(item, {"label", "bbox"}, set(), field)
@@ -147,7 +149,7 @@ def _box(item: Any, rules: PayloadRules, field: str) -> dict:
     return {"label": label, "bbox": [x1, y1, round(x2 - x1, 2), round(y2 - y1, 2)]}
 
 
-def _bbox(payload: dict, rules: PayloadRules, field: str) -> dict:
+def _bbox(payload: JsonObject, rules: PayloadRules, field: str) -> JsonObject:
     _expect_keys(payload, {"boxes"}, set(), field)
     items = _list(
         payload["boxes"], f"{field}.boxes", max_len=rules.max_objects, code="too_many_objects"
@@ -175,7 +177,7 @@ def _points(raw: Any, rules: PayloadRules, field: str) -> list[list[float]]:
     return points
 
 
-def _polygon_item(item: Any, rules: PayloadRules, field: str) -> dict:
+def _polygon_item(item: Any, rules: PayloadRules, field: str) -> JsonObject:
     if not isinstance(item, dict):
         raise PayloadInvalid(code="invalid_type", field=field, message="Expected a JSON object.")
     _expect_keys(item, {"label", "points"}, set(), field)
@@ -193,7 +195,7 @@ def _polygon_item(item: Any, rules: PayloadRules, field: str) -> dict:
     return {"label": label, "points": points}
 
 
-def _polygon(payload: dict, rules: PayloadRules, field: str) -> dict:
+def _polygon(payload: JsonObject, rules: PayloadRules, field: str) -> JsonObject:
     _expect_keys(payload, {"polygons"}, set(), field)
     items = _list(
         payload["polygons"], f"{field}.polygons", max_len=rules.max_objects, code="too_many_objects"
@@ -205,7 +207,7 @@ def _polygon(payload: dict, rules: PayloadRules, field: str) -> dict:
     }
 
 
-_VALIDATORS: dict[str, Callable[[dict, PayloadRules, str], dict]] = {
+_VALIDATORS: dict[str, Callable[[JsonObject, PayloadRules, str], JsonObject]] = {
     "classification": _classification,
     "moderation": _moderation,
     "bbox": _bbox,

@@ -31,7 +31,8 @@ class VoteOutcome:
 def log_odds_weights(accuracies: np.ndarray, n_classes: int) -> np.ndarray:
     """w_i = log((K-1) p_i / (1-p_i)), with p clipped away from 0 and 1 so no weight is infinite."""
     p = np.clip(np.asarray(accuracies, dtype=float), ACCURACY_FLOOR, ACCURACY_CEILING)
-    return np.log((max(n_classes, 2) - 1) * p / (1 - p))
+    weights: np.ndarray = np.log((max(n_classes, 2) - 1) * p / (1 - p))
+    return weights
 
 
 def weighted_vote(

@@ -258,7 +258,9 @@ def member_agreement(
     hits = np.bincount(slot[hit], minlength=n_slots)
     fused = np.bincount(votes.image[votes.keep], minlength=crowd.n_images)
     drawn = np.bincount(slot, minlength=n_slots) + fused[crowd.image]
-    return np.divide(2.0 * hits, drawn, out=np.ones(n_slots), where=drawn > 0)
+    f1 = np.ones(n_slots)
+    np.divide(2.0 * hits, drawn, out=f1, where=drawn > 0)
+    return f1
 
 
 def task_confidence(votes: ClusterVotes, crowd: Crowd, agreement: np.ndarray) -> np.ndarray:
@@ -267,13 +269,14 @@ def task_confidence(votes: ClusterVotes, crowd: Crowd, agreement: np.ndarray) ->
     n = crowd.n_images
     agree = image_sums(crowd.fuse_w * agreement, crowd.image, n)
     mean_agree = np.divide(agree, crowd.total_fuse, out=np.zeros(n), where=crowd.total_fuse > 0)
-    confidence = np.minimum(sigmoid(crowd.total_w), mean_agree)
+    confidence: np.ndarray = np.minimum(sigmoid(crowd.total_w), mean_agree)
     decisions = np.where(
         votes.keep, votes.existence * votes.label_confidence, 1.0 - votes.existence
     )
     if n == 1:
-        return np.minimum(confidence, decisions.min(initial=1.0))
-    np.minimum.at(confidence, votes.image, decisions)
+        confidence = np.minimum(confidence, decisions.min(initial=1.0))
+    else:
+        np.minimum.at(confidence, votes.image, decisions)
     return confidence
 
 

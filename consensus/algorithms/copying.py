@@ -1,4 +1,4 @@
-"""Copying between accounts (RELIABILITY C9), from the answers alone.
+"""Copying between accounts (docs/reliability.md C9), from the answers alone.
 
 Two honest workers agree often, because the answer is plain to see: that says nothing. Copying
 shows where the crowd is no help: two accounts that copy each other are wrong together, and
@@ -30,6 +30,8 @@ import numpy as np
 from .intervals import wilson_bounds
 
 SHAPE_TOLERANCE_PX = 1.0
+# One answer's shapes as (label, number of coordinates) in a canonical order; () when empty.
+Signature = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def class_codes(answers: Sequence[object]) -> np.ndarray:
 
 def shape_codes(
     task: np.ndarray,
-    signature: Sequence[tuple],
+    signature: Sequence[Signature],
     coords: Sequence[np.ndarray],
     tolerance: float = SHAPE_TOLERANCE_PX,
 ) -> np.ndarray:
@@ -57,7 +59,7 @@ def shape_codes(
     ``signature`` (labels and point counts, in a canonical order) and coordinates within
     ``tolerance`` pixels. Empty answers all share one code, whatever the task."""
     codes = np.empty(len(signature), dtype=np.int64)
-    seen: dict[tuple, list[tuple[np.ndarray, int]]] = {}
+    seen: dict[tuple[int, Signature], list[tuple[np.ndarray, int]]] = {}
     next_code = 1  # 0 is the empty answer
     for n, (t, sig, xy) in enumerate(zip(task.tolist(), signature, coords, strict=True)):
         if not sig:

@@ -220,7 +220,8 @@ def expected_counts(ans: _Answers, post: np.ndarray) -> np.ndarray:
 
 
 def _normalise_rows(counts: np.ndarray) -> np.ndarray:
-    return counts / counts.sum(axis=-1, keepdims=True)
+    rows: np.ndarray = counts / counts.sum(axis=-1, keepdims=True)
+    return rows
 
 
 def full_confusion(counts: np.ndarray, pseudo_count: float) -> np.ndarray:
@@ -231,7 +232,9 @@ def full_confusion(counts: np.ndarray, pseudo_count: float) -> np.ndarray:
 def coin_accuracy(counts: np.ndarray, pseudo: tuple[float, float]) -> np.ndarray:
     """s_w = (expected right answers + a1) / (answers + a1 + a0)."""
     right, wrong = pseudo
-    return (np.einsum("wcc->w", counts) + right) / (counts.sum(axis=(1, 2)) + right + wrong)
+    expected_right = np.einsum("wcc->w", counts)
+    accuracy: np.ndarray = (expected_right + right) / (counts.sum(axis=(1, 2)) + right + wrong)
+    return accuracy
 
 
 def coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
@@ -247,7 +250,8 @@ def average_worker(counts: np.ndarray) -> np.ndarray:
     active = counts.sum(axis=(1, 2)) > 0
     if not active.any():
         return np.full((k, k), 1.0 / k)
-    return _normalise_rows(counts[active] + 1.0 / k).mean(axis=0)
+    pibar: np.ndarray = _normalise_rows(counts[active] + 1.0 / k).mean(axis=0)
+    return pibar
 
 
 def hybrid_confusion(counts: np.ndarray, strength: float) -> np.ndarray:
@@ -259,7 +263,8 @@ def class_priors(post: np.ndarray, observed: np.ndarray, pseudo_count: float) ->
     """rho_c = (sum over observed tasks of T_t[c] + beta) / (n_observed + K beta); ``observed``
     is 1.0 for a task with answers or gold, else 0.0."""
     totals = np.einsum("t,tk->k", observed, post) + pseudo_count
-    return totals / totals.sum()
+    priors: np.ndarray = totals / totals.sum()
+    return priors
 
 
 def _m_step(

@@ -32,7 +32,7 @@ object) stay far below the cap, and their IoU stays exact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,9 +94,10 @@ def corners_iou_matrix(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     area_a = (ca[:, 2] - ca[:, 0]) * (ca[:, 3] - ca[:, 1])
     union = np.add.outer(area_a, (cb[:, 2] - cb[:, 0]) * (cb[:, 3] - cb[:, 1]))
     union -= inter
-    out = np.zeros_like(inter)
+    out: np.ndarray = np.zeros_like(inter)
     np.divide(inter, union, out=out, where=union > 0)
-    return np.minimum(out, 1.0, out=out)
+    np.minimum(out, 1.0, out=out)
+    return out
 
 
 def iou_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -113,9 +114,10 @@ def corners_iou_pairs(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     union = (ca[:, 2] - ca[:, 0]) * (ca[:, 3] - ca[:, 1])
     union += (cb[:, 2] - cb[:, 0]) * (cb[:, 3] - cb[:, 1])
     union -= inter
-    out = np.zeros_like(inter)
+    out: np.ndarray = np.zeros_like(inter)
     np.divide(inter, union, out=out, where=union > 0)
-    return np.minimum(out, 1.0, out=out)
+    np.minimum(out, 1.0, out=out)
+    return out
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -132,10 +134,11 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 
 def _repair(geom: shapely.Geometry) -> shapely.Geometry:
     """A valid polygonal version of ``geom``: make_valid, then buffer(0), then EMPTY."""
-    for fix in (
+    fixes: tuple[Callable[[shapely.Geometry], shapely.Geometry], ...] = (
         lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
         lambda g: shapely.buffer(g, 0),
-    ):
+    )
+    for fix in fixes:
         try:
             fixed = _polygonal(fix(geom))
             if fixed.is_valid:
@@ -170,8 +173,8 @@ def as_polygons(shapes: Sequence[Any]) -> np.ndarray:
         geoms[i] = _geometry(shape)
     if len(geoms):
         bad = ~shapely.is_valid(geoms)
-        for i in np.flatnonzero(bad):
-            geoms[i] = _repair(geoms[i])
+        for k in np.flatnonzero(bad):
+            geoms[k] = _repair(geoms[k])
     return geoms
 
 
@@ -243,7 +246,7 @@ def raster_intersection_area(a: shapely.Geometry, b: shapely.Geometry) -> float:
     """|a ∩ b| estimated on a RASTER_CELLS² grid over the overlap of the two bounding boxes: the
     cells whose centre lies in both, times the cell area (0 without a finite positive overlap)."""
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = shapely.bounds(a), shapely.bounds(b)
-    window = (max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1))
+    window: tuple[float, ...] = (max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1))
     width, height = window[2] - window[0], window[3] - window[1]
     if not (np.isfinite(width * height) and width > 0 and height > 0):
         return 0.0
@@ -281,7 +284,7 @@ def _exact_intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         repaired = (shapely.get_type_id(a) != POLYGON_TYPE) | (
             shapely.get_type_id(b) != POLYGON_TYPE
         )
-        out = shapely.area(shapely.intersection(a, b))
+        out: np.ndarray = shapely.area(shapely.intersection(a, b))
         if repaired.any():
             snapped = shapely.intersection(a[repaired], b[repaired], grid_size=REPAIRED_GRID)
             out[repaired] = shapely.area(snapped)
@@ -355,10 +358,10 @@ def prepared_self_iou(
     for shapes with area; ``mask`` (n, n) selects pairs as in ``prepared_iou_matrix``."""
     n = len(geoms)
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    iou = prepared_iou_matrix(
+    upper_iou = prepared_iou_matrix(
         geoms, geoms, min_iou=min_iou, mask=upper if mask is None else upper & mask
     )
-    iou = iou + iou.T
+    iou: np.ndarray = upper_iou + upper_iou.T
     iou[np.diag_indices(n)] = shapely.area(geoms) > 0 if n else []
     return iou
 

@@ -9,6 +9,7 @@ nothing here" is a correct answer on an empty image.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,9 @@ def _f1(
     return 2.0 * greedy_pairs(np.where(same, iou, 0.0), threshold) / total
 
 
-def boxes_f1(answer: Sequence[dict], reference: Sequence[dict], threshold: float) -> float:
+def boxes_f1(
+    answer: Sequence[dict[str, Any]], reference: Sequence[dict[str, Any]], threshold: float
+) -> float:
     """``answer`` and ``reference`` are lists of ``{"label", "bbox": [x, y, w, h]}``."""
     a = np.asarray([b["bbox"] for b in answer], dtype=float).reshape(-1, 4)
     b = np.asarray([b["bbox"] for b in reference], dtype=float).reshape(-1, 4)
@@ -51,7 +54,9 @@ def boxes_f1(answer: Sequence[dict], reference: Sequence[dict], threshold: float
     )
 
 
-def polygons_f1(answer: Sequence[dict], reference: Sequence[dict], threshold: float) -> float:
+def polygons_f1(
+    answer: Sequence[dict[str, Any]], reference: Sequence[dict[str, Any]], threshold: float
+) -> float:
     """``answer`` and ``reference`` are lists of ``{"label", "points": [[x, y], ...]}``."""
     iou = polygon_iou_matrix([p["points"] for p in answer], [p["points"] for p in reference])
     iou = np.asarray(iou, dtype=float).reshape(len(answer), len(reference))

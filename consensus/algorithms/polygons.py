@@ -104,7 +104,9 @@ def _flatten(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All usable polygons with their worker and label index, in a canonical content order
     (bounds, area, label, the worker's weight) so no result can depend on the workers' order."""
-    geoms, owner, label = [], [], []
+    geoms: list[shapely.Geometry] = []
+    owner: list[int] = []
+    label: list[int] = []
     for i, (drawn, names) in enumerate(answers):
         if len(drawn) != len(names):
             raise ValueError(f"worker {i}: {len(drawn)} polygons but {len(names)} labels")
@@ -239,7 +241,8 @@ def _successors(start: np.ndarray, direction: np.ndarray, nx: int) -> np.ndarray
     two = order[np.minimum(first + 1, len(order) - 1)]
     saddle = vertex[two] == vertex[one]
     saddle &= two != one
-    return np.where(saddle & (direction[two] == (direction + 1) % 4), two, one)
+    successor: np.ndarray = np.where(saddle & (direction[two] == (direction + 1) % 4), two, one)
+    return successor
 
 
 def _ring_labels(successor: np.ndarray) -> np.ndarray:

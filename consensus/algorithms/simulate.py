@@ -206,9 +206,10 @@ class _Star:
     radii: np.ndarray  # (k,)
 
     def points(self) -> np.ndarray:
-        return self.centre + self.radii[:, None] * np.stack(
+        points: np.ndarray = self.centre + self.radii[:, None] * np.stack(
             [np.cos(self.angles), np.sin(self.angles)], axis=1
         )
+        return points
 
     def radius_at(self, phi: np.ndarray) -> np.ndarray:
         """Distance from the centre to the outline along the ray at angle phi."""
@@ -218,7 +219,10 @@ class _Star:
         a, b = p[j], p[(j + 1) % k]
         d = b - a
         u = np.stack([np.cos(phi), np.sin(phi)], axis=1)
-        return (a[:, 0] * d[:, 1] - a[:, 1] * d[:, 0]) / (u[:, 0] * d[:, 1] - u[:, 1] * d[:, 0])
+        radius: np.ndarray = (a[:, 0] * d[:, 1] - a[:, 1] * d[:, 0]) / (
+            u[:, 0] * d[:, 1] - u[:, 1] * d[:, 0]
+        )
+        return radius
 
     @property
     def area(self) -> float:
@@ -264,7 +268,8 @@ def _redraw(rng: np.random.Generator, star: _Star, jitter: float) -> np.ndarray:
     radius = float(star.radii.mean())
     shift = np.clip(rng.normal(0, jitter * radius / 2, size=2), -0.2 * radius, 0.2 * radius)
     unit = np.stack([np.cos(phi[order]), np.sin(phi[order])], axis=1)
-    return np.round(star.centre + shift + rho[order, None] * unit, 2)
+    polygon: np.ndarray = np.round(star.centre + shift + rho[order, None] * unit, 2)
+    return polygon
 
 
 def simulate_polygons(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from ..records import Record
 from ..shapes import Shape
@@ -37,7 +37,7 @@ class _Part:
 
 
 class CocoWriter(Writer):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._category = {name: index for index, name in enumerate(self.project.labels, 1)}
         self._prefix = {

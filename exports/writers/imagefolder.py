@@ -9,6 +9,7 @@ ImageFolder refuses a class folder without images.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from ..records import Record
@@ -23,7 +24,7 @@ def folder_name(label: str) -> str:
 
 
 class ImageFolderWriter(Writer):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._folders: dict[str, str] = {}
 

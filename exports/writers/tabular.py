@@ -25,7 +25,7 @@ from typing import Any
 from sebenzai.common.spreadsheet import cell_safe
 
 from ..records import Record
-from ..staging import StagedFile
+from ..staged import StagedFile
 from .base import Writer
 
 COMMON = ["image", "split", "task", "width", "height"]
@@ -42,7 +42,7 @@ PLAIN = re.compile(r"[A-Za-z0-9_./-]*")  # text csv never quotes (no comma, quot
 class _TabularWriter(Writer):
     file_name = ""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._out: StagedFile = self.staging.open(self.file_name)
         for split in self.options.active_splits:
@@ -66,7 +66,7 @@ class CsvWriter(_TabularWriter):
 
     file_name = "labels.csv"
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         csv.writer(self._out, lineterminator="\n").writerow(COLUMNS[self.project.kind])
 
@@ -100,9 +100,9 @@ def _cell(value: Any) -> str:
     and numbers, are written out; anything else is left to csv itself."""
     kind = type(value)
     if kind is str:
-        value = cell_safe(value)  # text a spreadsheet would run as a formula gets a quote
-        if PLAIN.fullmatch(value):
-            return value
+        value = safe = cell_safe(value)  # text a spreadsheet would run as a formula gets a quote
+        if PLAIN.fullmatch(safe):
+            return safe
     if kind is int:
         return int.__repr__(value)
     if kind is float:  # csv writes a float's repr

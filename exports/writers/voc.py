@@ -10,11 +10,12 @@ the platform does not record channels, and VOC readers do not use it.
 from __future__ import annotations
 
 import re
+from typing import Any
 from xml.sax.saxutils import escape
 
 from ..records import Record
 from ..shapes import Shape
-from ..staging import StagedFile
+from ..staged import StagedFile
 from .base import Writer, num
 
 # Control characters: XML 1.0 cannot hold most of them, and a name in labels.txt is one line.
@@ -26,7 +27,7 @@ def name_clean(value: str) -> str:
 
 
 class VocWriter(Writer):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names = {name: escape(name_clean(name)) for name in self.project.labels}
         self._sets: dict[str, StagedFile] = {}

@@ -9,6 +9,7 @@ the project's label order.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..records import Record
 from ..shapes import Shape
@@ -28,7 +29,7 @@ def _unit(value: float, side: int) -> float:
 
 
 class YoloWriter(Writer):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._class = {name: index for index, name in enumerate(self.project.labels)}
         for split in self.options.active_splits:
