@@ -1,63 +1,61 @@
 // Live dashboard: fetch the freshly drawn panels every few seconds and swap them in. A task whose
 // scoring failed can be given a fresh attempt: its button posts to the staff API.
-(function () {
-  "use strict";
-  const live = document.getElementById("live");
-  if (!live) return;
+
+import { makeApi } from "../shared/api.js";
+
+const api = makeApi();
+const $ = (id) => document.getElementById(id);
+
+async function refresh(live) {
+  try {
+    const body = await api.get(live.dataset.url);
+    // A sign-in page instead (the session ended) is not the figures: keep the last ones.
+    if (typeof body.html !== "string") throw new Error("Not the live figures.");
+    $("panels").innerHTML = body.html;
+    $("updated").textContent = body.figures.generated_at;
+    for (const [state, n] of Object.entries(body.figures.states)) {
+      const cell = document.querySelector(`.state-${state} b`);
+      if (cell) cell.textContent = n;
+    }
+    live.classList.remove("stale");
+  } catch (err) {
+    live.classList.add("stale"); // keep the last figures; try again next tick
+  }
+}
+
+function showRetry(text, kind) {
+  const status = $("retry-status");
+  status.hidden = false;
+  status.className = kind ? `status ${kind}` : "status";
+  status.textContent = text;
+}
+
+async function retry(button, live) {
+  button.disabled = true;
+  showRetry("Re-queueing…");
+  try {
+    const body = await api.post(button.dataset.url);
+    showRetry(
+      body.requeued_answers
+        ? `Task ${body.task}: ${body.requeued_answers} answer(s) queued for scoring again.`
+        : `Task ${body.task}: nothing left to retry.`,
+      "done",
+    );
+    await refresh(live);
+  } catch (err) {
+    showRetry(`Not re-queued: ${err.message}`, "error");
+    button.disabled = false;
+  }
+}
+
+function start(live) {
   const seconds = Number(live.dataset.seconds) || 5;
-
-  async function refresh() {
-    try {
-      const response = await fetch(live.dataset.url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const body = await response.json();
-      document.getElementById("panels").innerHTML = body.html;
-      document.getElementById("updated").textContent = body.figures.generated_at;
-      for (const [state, n] of Object.entries(body.figures.states)) {
-        const cell = document.querySelector(".state-" + state + " b");
-        if (cell) cell.textContent = n;
-      }
-      live.classList.remove("stale");
-    } catch (error) {
-      live.classList.add("stale"); // keep the last figures; try again next tick
-    }
-  }
-
-  async function retry(button) {
-    const status = document.getElementById("retry-status");
-    const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
-    button.disabled = true;
-    status.hidden = false;
-    status.className = "status";
-    status.textContent = "Re-queueing…";
-    try {
-      const response = await fetch(button.dataset.url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": token, Accept: "application/json" },
-        body: "{}",
-      });
-      const body = await response.json();
-      if (!response.ok) throw new Error((body.error || {}).message || "HTTP " + response.status);
-      status.className = "status done";
-      status.textContent = body.requeued_answers
-        ? "Task " + body.task + ": " + body.requeued_answers + " answer(s) queued for scoring again."
-        : "Task " + body.task + ": nothing left to retry.";
-      await refresh();
-    } catch (error) {
-      status.className = "status error";
-      status.textContent = "Not re-queued: " + error.message;
-      button.disabled = false;
-    }
-  }
-
-  document.getElementById("panels").addEventListener("click", (event) => {
+  $("panels").addEventListener("click", (event) => {
     const button = event.target.closest("button.retry");
-    if (button && !button.disabled) retry(button);
+    if (button && !button.disabled) retry(button, live);
   });
+  setInterval(() => refresh(live), seconds * 1000);
+}
 
-  setInterval(refresh, seconds * 1000);
-})();
+const live = $("live");
+if (live) start(live);

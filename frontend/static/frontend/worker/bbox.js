@@ -1,8 +1,9 @@
 // Bounding boxes: drag on the image to draw; drag a box to move it; drag a corner to resize;
 // 1–9 sets the label (of the selected box too); Delete removes; Ctrl+Z undoes.
 
-import { svg } from "./stage.js";
-import { ShapeTool, labelColour, round2 } from "./shapes.js";
+import { labelColour } from "../shared/palette.js";
+import { svg } from "../shared/svg.js";
+import { ShapeTool, round2 } from "./shapes.js";
 
 const MIN_SIDE_PX = 4; // on screen: smaller drags are clicks, not boxes
 

@@ -1,7 +1,7 @@
 // The labelling page: lease a task, draw or pick with the tool for its kind, submit, and go
 // straight on to the next task without reloading. Every step is a worker API call.
 
-import { ApiError, NetworkError, makeApi, withRetry } from "./api.js";
+import { ApiError, NetworkError, makeApi, withRetry } from "../shared/api.js";
 import { BoxTool } from "./bbox.js";
 import { ClassTool, ModerationTool } from "./choice.js";
 import { focusedByKeyboard, keyBelongsToFocus } from "./keys.js";
@@ -12,7 +12,7 @@ import { showFeedback } from "./feedback.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("label-config").textContent);
-const api = makeApi($("csrf").value);
+const api = makeApi({ retryReads: true });
 const root = $("labeller");
 const stage = new Stage($("stage"), $("stage-image"), $("layer"));
 const TOOLS = { classification: ClassTool, moderation: ModerationTool, bbox: BoxTool, polygon: PolygonTool };

@@ -2,8 +2,9 @@
 // click a polygon to select it, then drag its vertices; Backspace removes the last point of the
 // polygon being drawn; Delete removes the selected polygon; Escape drops the unfinished one.
 
-import { svg } from "./stage.js";
-import { ShapeTool, labelColour, round2 } from "./shapes.js";
+import { labelColour } from "../shared/palette.js";
+import { svg } from "../shared/svg.js";
+import { ShapeTool, round2 } from "./shapes.js";
 
 const TAP_SLOP_PX = 8; // a press that moves less than this is a click, not a drag
 

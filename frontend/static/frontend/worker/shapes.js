@@ -1,16 +1,11 @@
 // What the box and polygon tools share: the label picker (keys 1–9), an undo stack of
 // snapshots, selection, and sizes that stay the same on screen at any zoom.
 
+import { labelColour } from "../shared/palette.js";
+import { svg } from "../shared/svg.js";
 import { onPress } from "./press.js";
-import { svg } from "./stage.js";
 
-const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990"];
 const COARSE = window.matchMedia("(pointer: coarse)").matches;
-
-export function labelColour(labels, name) {
-  const index = labels.findIndex((l) => l.name === name);
-  return labels[index]?.color || PALETTE[Math.max(index, 0) % PALETTE.length];
-}
 
 export function labelButtons(panel, labels, onPick) {
   panel.replaceChildren();

@@ -3,15 +3,9 @@
 // change only the viewBox. One finger or the mouse goes to the tool; two fingers pinch and pan;
 // the wheel zooms; the middle or right button, or Space held, pans.
 
-export const SVG_NS = "http://www.w3.org/2000/svg";
-const MAX_ZOOM = 40;
+import { toUser } from "../shared/svg.js";
 
-export function svg(name, attrs = {}, parent = null) {
-  const el = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  if (parent) parent.appendChild(el);
-  return el;
-}
+const MAX_ZOOM = 40;
 
 export class Stage {
   constructor(svgEl, imageEl, layer) {
@@ -62,8 +56,7 @@ export class Stage {
   }
 
   toImage(clientX, clientY) {
-    const point = new DOMPoint(clientX, clientY).matrixTransform(this.svg.getScreenCTM().inverse());
-    return { x: point.x, y: point.y };
+    return toUser(this.svg, clientX, clientY);
   }
 
   // Screen pixels per image pixel at the current zoom.

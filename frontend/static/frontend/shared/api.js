@@ -1,0 +1,77 @@
+// The platform's JSON API as the pages call it, with the session cookie and the CSRF header: the
+// browser goes through exactly the endpoints a script would, so the two cannot disagree. The
+// server's error comes back as an ApiError (status, code, message, field), a lost connection as
+// a NetworkError.
+
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error.message || `The server answered ${status}.`);
+    this.status = status;
+    this.code = error.code || "";
+    this.field = error.field || "";
+  }
+}
+
+export class NetworkError extends Error {}
+
+// The token of Django's {% csrf_token %}: every page that posts renders one.
+export function csrfToken() {
+  return document.querySelector("[name=csrfmiddlewaretoken]").value;
+}
+
+// One request: the body (if any) sent as JSON, the answer parsed as JSON; null for a 204.
+export async function request(method, url, { body, token = csrfToken() } = {}) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/json",
+        "X-CSRFToken": token,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new NetworkError("No connection to the server.");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data.error || {});
+  return data;
+}
+
+// get and post with the page's CSRF token. With retryReads (the labelling page), reading is
+// tried again quietly after a 5xx or a lost connection, as it is idempotent; pages that poll
+// leave that to their next tick.
+export function makeApi({ retryReads = false } = {}) {
+  const token = csrfToken();
+  const get = (url) => request("GET", url, { token });
+  return {
+    get: retryReads ? (url) => withRetry(() => get(url), { attempts: 3, serverErrors: true }) : get,
+    post: (url, body) => request("POST", url, { body: body ?? {}, token }),
+  };
+}
+
+// Worth another try: a lost connection or a gateway error, and, for a request that is safe to
+// repeat (serverErrors), any 5xx. Never a 4xx: the server has decided.
+export function isTransient(err, { serverErrors = false } = {}) {
+  if (err instanceof NetworkError) return true;
+  return err instanceof ApiError && (err.status >= 502 || (serverErrors && err.status >= 500));
+}
+
+// Retries with exponential backoff (0.5 s, 1 s, 2 s by default); onRetry(attempt, of, waitMs)
+// lets the page say what it is doing.
+export async function withRetry(action, { attempts = 4, delayMs = 500, serverErrors = false, onRetry } = {}) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!isTransient(err, { serverErrors }) || attempt >= attempts) throw err;
+      const wait = delayMs * 2 ** (attempt - 1);
+      if (onRetry) onRetry(attempt, attempts - 1, wait);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
