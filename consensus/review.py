@@ -39,8 +39,8 @@ from workers.models import PointsEntry, PointsReason
 from workers.services import Award, points_award
 
 from .aggregate import gold_grade
-from .dashboard import skill_figures
 from .models import ConsensusResult, ReviewAction, ReviewDecision, WorkerSkill, reviewed_method
+from .quality import skill_figures
 from .services import (
     agreement_regrade,
     answer_points,

@@ -24,8 +24,9 @@ from sebenzai.common.serializers import (
 )
 
 from ..blocking import worker_block
-from ..dashboard import dashboard_figures, workers_table
+from ..dashboard import dashboard_figures
 from ..models import ReviewAction, ReviewDecision
+from ..quality import workers_table
 from ..review import review_item, review_queue, task_review_decide
 from ..services import task_scoring_retry
 

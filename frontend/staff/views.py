@@ -1,4 +1,5 @@
-"""Staff pages. Thin: each view renders a template; figures come from ``consensus.dashboard``.
+"""Staff pages. Thin: each view renders a template; figures come from ``consensus.dashboard``
+and ``consensus.quality``.
 
 Only staff reach them: an anonymous visitor is sent to sign in, any other account gets a 404, as
 if the pages did not exist. Decisions, blocks and scoring retries are posted by the pages'
@@ -17,7 +18,8 @@ from django.template.loader import render_to_string
 
 from annotations.models import Project, Task
 from annotations.selectors import projects_visible
-from consensus.dashboard import dashboard_figures, workers_table
+from consensus.dashboard import dashboard_figures
+from consensus.quality import workers_table
 from consensus.review import review_queue
 
 from .panels import dashboard_panels

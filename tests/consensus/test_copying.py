@@ -13,8 +13,8 @@ from annotations.models import Annotation, Assignment, Task
 from consensus.algorithms.copying import class_codes, copying_pairs, shape_codes
 from consensus.batch import project_rescore
 from consensus.copying import copying_inputs
-from consensus.dashboard import workers_table
 from consensus.models import CopyingSignal
+from consensus.quality import workers_table
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db

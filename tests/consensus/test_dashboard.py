@@ -20,9 +20,9 @@ from consensus.dashboard import (
     progress_over_time,
     scoring_failures,
     state_counts,
-    workers_table,
 )
 from consensus.models import ConsensusResult
+from consensus.quality import workers_table
 from consensus.review import review_queue
 from frontend.staff.charts import bar_chart, heatmap
 from tests.consensus.test_review import accepted_task, disputed_task

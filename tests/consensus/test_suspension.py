@@ -7,8 +7,8 @@ from django.utils import timezone
 from annotations.models import Annotation, Assignment, ProjectBlock, Task, TaskState
 from consensus.algorithms.suspension import gold_failing, wilson_upper
 from consensus.batch import project_rescore
-from consensus.dashboard import workers_table
 from consensus.models import ConsensusResult
+from consensus.quality import workers_table
 from consensus.review import task_review_decide
 from tests.helpers import lease, submit
 
