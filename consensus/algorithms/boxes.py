@@ -73,6 +73,7 @@ from consensus.algorithms.clusters import (
     TOLERANCE,
     ClusterVotes,
     Crowd,
+    Fusion,
     check_parameters,
     cluster_greedy,
     cluster_pairs,
@@ -111,12 +112,7 @@ class FusedBox:
     support: list[int]  # indices of the workers whose box is in this cluster
 
 
-@dataclass(frozen=True)
-class BoxFusion:
-    objects: list[FusedBox]
-    confidence: float
-    agreement: list[float]  # per worker F1 against ``objects``
-    weights: list[float]  # per worker w_i
+BoxFusion = Fusion[FusedBox]
 
 
 def box_pairs(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -17,6 +18,20 @@ from consensus.algorithms.classification import ACCURACY_CEILING, ACCURACY_FLOOR
 
 CHANCE_ACCURACY = 0.5
 TOLERANCE = 1e-9  # IoU and weight comparisons forgive float rounding
+
+
+FusedT = TypeVar("FusedT")
+
+
+@dataclass(frozen=True)
+class Fusion(Generic[FusedT]):
+    """One image's consensus: the fused objects (boxes or polygons), the task's confidence, and
+    each worker's agreement (F1 against ``objects``) and weight, in the workers' order."""
+
+    objects: list[FusedT]
+    confidence: float
+    agreement: list[float]  # per worker F1 against ``objects``
+    weights: list[float]  # per worker w_i
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from shapely.errors import GEOSException
 from consensus.algorithms.clusters import (
     TOLERANCE,
     Crowd,
+    Fusion,
     check_parameters,
     cluster_greedy,
     crowd_slots,
@@ -91,12 +92,7 @@ class FusedPolygon:
     support: list[int]  # indices of the workers whose polygon is in this cluster
 
 
-@dataclass(frozen=True)
-class PolygonFusion:
-    objects: list[FusedPolygon]
-    confidence: float
-    agreement: list[float]  # per worker F1 against ``objects``
-    weights: list[float]  # per worker w_i
+PolygonFusion = Fusion[FusedPolygon]
 
 
 def _flatten(
