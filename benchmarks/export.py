@@ -28,6 +28,8 @@ uploaded long ago: every read then waits on the disk.
 
 Reference (the issue's): Label Studio 1.23 on this kind of 2-core machine took 5.9 s to export
 6,300 boxes as COCO while its server held 1.3 GB.
+
+The children: ``benchmarks/children/export_seed.py`` (the rows) and ``export_once.py`` (one export).
 """
 
 from __future__ import annotations
@@ -39,20 +41,27 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: benchmarks.*
 
-try:  # the project's own dependencies; re-run under its virtualenv when started with another Python
-    import psycopg2
-except ImportError:
-    if (VENV / "python").exists() and Path(sys.prefix).resolve() != VENV.parent.resolve():
-        os.execv(VENV / "python", [VENV / "python", __file__, *sys.argv[1:]])  # noqa: S606
-    sys.exit("error: run this with the project's virtualenv: .venv/bin/python " + __file__)
+from benchmarks.harness import ROOT, BenchError
+from benchmarks.harness.venv import run_in_project_venv
+
+run_in_project_venv(__file__)
+
+import psycopg2  # noqa: E402
+
+from benchmarks.harness.output import results_save  # noqa: E402
+from benchmarks.harness.postgres import (  # noqa: E402
+    Postgres,
+    database_analyze,
+    database_recreate,
+    postgres_arguments,
+)
+from benchmarks.harness.services import child_command, run_captured  # noqa: E402
 
 DB_NAME = "sebenzai_bench_export"
 LABELS = [
@@ -73,32 +82,16 @@ LS_BOXES, LS_SECONDS, LS_RSS_MB = 6_300, 5.9, 1_300
 TARGET_SECONDS = 10.0
 
 
-class BenchError(Exception):
-    """A failure worth one readable line."""
-
-
 # --------------------------------------------------------------------------------------------
 # Database and media
 # --------------------------------------------------------------------------------------------
-
-
-def pg_connect(args, dbname: str = "postgres"):
-    conn = psycopg2.connect(
-        host=args.pg_host, port=args.pg_port, user=args.pg_user, dbname=dbname, connect_timeout=3
-    )
-    conn.autocommit = True
-    return conn
-
-
-def database_url(args) -> str:
-    return f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{DB_NAME}"
 
 
 def child_env(args, media: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sebenzai.settings",
-        "DATABASE_URL": database_url(args),
+        "DATABASE_URL": Postgres.from_args(args).url(DB_NAME),
         "SECRET_KEY": "bench-" + "b" * 60,
         "DEBUG": "0",
         "MEDIA_ROOT": str(media),
@@ -109,7 +102,7 @@ def child_env(args, media: Path) -> dict[str, str]:
 def seeded(args) -> bool:
     """The kept database holds the projects this run asks for."""
     try:
-        conn = pg_connect(args, DB_NAME)
+        conn = Postgres.from_args(args).connect(DB_NAME)
     except psycopg2.OperationalError:
         return False
     try:
@@ -131,16 +124,6 @@ def project_name(args, tasks: int, kind: str = "bbox") -> str:
     return f"bench {kind} {tasks} x {args.boxes}"
 
 
-def db_recreate(args) -> None:
-    conn = pg_connect(args)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        conn.close()
-
-
 def media_write(media: Path, count: int) -> list[str]:
     """``count`` distinct small files at their content-addressed paths; returns their sha256."""
     shas = []
@@ -155,53 +138,14 @@ def media_write(media: Path, count: int) -> list[str]:
     return shas
 
 
-SEED = """
-import json, random, sys
-import django
-django.setup()
-from annotations.models import Project, Task
-from accounts.models import Role
-from accounts.services import user_create
-
-spec = json.load(sys.stdin)
-rng = random.Random(7)
-owner = user_create(username="bench-owner", password="bench-" + "p" * 20, role=Role.REQUESTER)
-labels = [{"name": n, "color": "#123456"} for n in spec["labels"]]
-
-
-def boxes(count):
-    out = []
-    for _ in range(count):
-        w, h = round(rng.uniform(20, 300), 2), round(rng.uniform(20, 200), 2)
-        x, y = round(rng.uniform(0, spec["width"] - w), 2), round(rng.uniform(0, spec["height"] - h), 2)
-        out.append({"label": rng.choice(spec["labels"]), "bbox": [x, y, w, h]})
-    return out
-
-
-for name, kind, tasks in spec["projects"]:
-    project = Project.objects.create(owner=owner, name=name, kind=kind, labels=labels, status="active")
-    batch = []
-    for sha in spec["shas"][:tasks]:
-        label = {"boxes": boxes(spec["boxes"])} if kind == "bbox" else {"label": rng.choice(spec["labels"])}
-        batch.append(Task(project=project, image=f"images/{sha[:2]}/{sha}.jpg", sha256=sha,
-                          image_format="JPEG", width=spec["width"], height=spec["height"],
-                          state="accepted", accepted_label=label, confidence=round(rng.uniform(0.8, 1), 4),
-                          answers_count=3, target_redundancy=3))
-        if len(batch) == 5000:
-            Task.objects.bulk_create(batch)
-            batch = []
-    Task.objects.bulk_create(batch)
-    print(name, tasks, flush=True)
-"""
-
-
 def seed(args, media: Path) -> None:
     print(f"== seeding {DB_NAME}: {args.tasks:,} tasks x {args.boxes} boxes (once; kept after)")
     started = time.monotonic()
-    db_recreate(args)
+    pg = Postgres.from_args(args)
+    database_recreate(pg, DB_NAME)
     shutil.rmtree(media, ignore_errors=True)
     env = child_env(args, media)
-    run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    run_captured([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
     shas = media_write(media, args.tasks)
     projects = [
         (project_name(args, args.tasks), "bbox", args.tasks),
@@ -210,13 +154,8 @@ def seed(args, media: Path) -> None:
     ]
     spec = {"labels": LABELS, "width": WIDTH, "height": HEIGHT, "boxes": args.boxes,
             "projects": projects, "shas": shas}  # fmt: skip
-    run([sys.executable, "-c", SEED], env, stdin=json.dumps(spec))
-    conn = pg_connect(args, DB_NAME)
-    try:  # planner statistics, as autovacuum would have made them on a live server
-        with conn.cursor() as cur:
-            cur.execute("ANALYZE")
-    finally:
-        conn.close()
+    run_captured(child_command("export_seed"), env, stdin=json.dumps(spec))
+    database_analyze(pg, DB_NAME)  # planner statistics, as autovacuum would have made them
     print(f"   seeded in {time.monotonic() - started:.0f} s")
 
 
@@ -232,38 +171,9 @@ def media_evict(media: Path) -> None:
                 os.close(fd)
 
 
-def run(command: list[str], env: dict, stdin: str | None = None) -> str:
-    result = subprocess.run(command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(command[:3])} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
-
-
 # --------------------------------------------------------------------------------------------
 # One export, in a child process
 # --------------------------------------------------------------------------------------------
-
-CHILD = """
-import json, os, resource, sys, time
-from pathlib import Path
-import django
-django.setup()
-from exports.dataset import dataset_write
-from exports.options import export_options_build
-from annotations.models import Project
-
-spec = json.loads(sys.argv[1])
-project = Project.objects.get(name=spec["project"])
-options = export_options_build(kind=project.kind, fmt=spec["format"], split=None, min_confidence=None)
-before_kb = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
-started = time.perf_counter()
-result = dataset_write(project=project, options=options, out=Path(spec["out"]), as_zip=spec["zip"])
-elapsed = time.perf_counter() - started
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "peak_kb": peak_kb, "before_kb": before_kb,
-                  "size": result.size, "images": result.counts["images"]["total"],
-                  "objects": result.counts["objects"]["total"]}))
-"""
 
 
 def export_once(args, media: Path, scratch: Path, project: str, fmt: str, as_zip: bool) -> dict:
@@ -272,7 +182,9 @@ def export_once(args, media: Path, scratch: Path, project: str, fmt: str, as_zip
     if args.cold:
         media_evict(media)
     try:
-        line = run([sys.executable, "-c", CHILD, json.dumps(spec)], child_env(args, media))
+        line = run_captured(
+            [*child_command("export_once"), json.dumps(spec)], child_env(args, media)
+        )
         return json.loads(line.strip().splitlines()[-1])
     finally:
         if out.is_dir():
@@ -330,7 +242,7 @@ def table(rows: list[dict], args) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--boxes", type=int, default=5)
@@ -348,11 +260,29 @@ def main() -> None:
         action="store_true",
         help="evict the images from the page cache before each export (read from the disk)",
     )
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default="postgres")
+    postgres_arguments(parser)
     parser.add_argument("--work", default=str(ROOT / "var" / "bench-export"))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def measure_all(args, media: Path, scratch: Path) -> list[dict]:
+    """Every format to a folder and to a zip, then the COCO zip of the tenth-size project."""
+    rows = []
+    for fmt in args.formats.split(","):
+        kind = "classification" if fmt == "imagefolder" else "bbox"
+        for as_zip in (False, True):
+            row = measure(args, media, scratch, project_name(args, args.tasks, kind), fmt, as_zip)
+            print(
+                f"   {fmt:12s} {row['mode']:6s} {row['seconds']:6.1f} s  peak {row['peak_mb']:.0f} MB",
+                flush=True,
+            )
+            rows.append(row)
+    rows.append(measure(args, media, scratch, project_name(args, args.tasks // 10), "coco", True))
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
     work = Path(args.work)
     media = work / "media"
     scratch = work / "out"  # same filesystem as the media: the folder exports hard-link
@@ -360,29 +290,13 @@ def main() -> None:
         if args.reseed or not seeded(args) or not (media / "images").is_dir():
             seed(args, media)
         scratch.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for fmt in args.formats.split(","):
-            kind = "classification" if fmt == "imagefolder" else "bbox"
-            for as_zip in (False, True):
-                row = measure(
-                    args, media, scratch, project_name(args, args.tasks, kind), fmt, as_zip
-                )
-                print(
-                    f"   {fmt:12s} {row['mode']:6s} {row['seconds']:6.1f} s  peak {row['peak_mb']:.0f} MB",
-                    flush=True,
-                )
-                rows.append(row)
-        small = measure(args, media, scratch, project_name(args, args.tasks // 10), "coco", True)
-        rows.append(small)
+        rows = measure_all(args, media, scratch)
     except BenchError as exc:
         sys.exit(f"error: {exc}")
     report = table(rows, args)
     print()
     print(report)
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (out / f"export-{stamp}.json").write_text(json.dumps({"rows": rows, "table": report}, indent=2))
+    results_save("export", {"rows": rows, "table": report})
 
 
 if __name__ == "__main__":

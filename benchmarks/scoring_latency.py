@@ -24,10 +24,15 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from _django import django_on_database, run_in_project_venv
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: benchmarks.*
+
+from benchmarks.harness.venv import run_in_project_venv
 
 run_in_project_venv(__file__)
+
+from benchmarks.harness.django_db import django_on_database  # noqa: E402
 
 DB_NAME = "sebenzai_bench_scoring"
 WORKERS = 5

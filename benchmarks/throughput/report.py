@@ -1,0 +1,259 @@
+"""What a run prints and keeps: medians against Label Studio 1.23's published figures, where the
+CPU went, each run's figures, the machine, and the JSON and table in ``benchmarks/out/``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+
+from benchmarks.harness.output import results_save
+from benchmarks.harness.postgres import Postgres, server_setting
+from benchmarks.harness.services import HOST
+from benchmarks.throughput.stack import ROLES, redis_client
+
+# Label Studio 1.23, PostgreSQL, 4 gunicorn workers, 2-core machine (the issue's reference).
+LS_SUBMITS_PER_S = 23.6
+LS_SUBMIT_P99_MS = 625.0
+LS_PAIRS_PER_S = 10.4
+BARE_DRF_REQ_PER_S = 270.0
+TARGET_FACTOR = 5.0
+APP_ROLES = ("gunicorn", "postgres", "celery", "redis")
+
+
+def machine_info(args: argparse.Namespace) -> dict[str, str]:
+    import celery
+    import django
+    import gunicorn
+
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    pg_version = server_setting(Postgres.from_args(args), "server_version").split()[0]
+    redis_version = redis_client(args).info("server").get("redis_version", "?")
+    mem_kb = 0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_kb = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": model,
+        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "redis": redis_version,
+        "gunicorn": gunicorn.__version__,
+        "celery": celery.__version__,
+    }
+
+
+def app_revision(app_dir: Path) -> str:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(app_dir), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return result.stdout.strip() if result.returncode == 0 else "not a git checkout"
+
+
+def med(values: list[float]) -> float:
+    values = [v for v in values if v == v]  # drop NaN
+    return statistics.median(values) if values else float("nan")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value != value else f"{value:,.{digits}f}"
+
+
+def cpu_row(values: dict[str, float], digits: int) -> str:
+    app = sum(values[r] for r in APP_ROLES)
+    cells = [fmt(values[r], digits) for r in APP_ROLES]
+    cells += [f"**{fmt(app, digits)}**", fmt(values["client"], digits)]
+    cells += [fmt(values["other"], digits), fmt(sum(values.values()), digits)]
+    return " | ".join(cells)
+
+
+def p99_ratio(p99: float) -> str:
+    if p99 != p99:
+        return "n/a"
+    if p99 <= LS_SUBMIT_P99_MS:
+        return f"p99 {LS_SUBMIT_P99_MS / p99:.1f}× lower"
+    return f"p99 {p99 / LS_SUBMIT_P99_MS:.1f}× higher"
+
+
+def verdict(ratio: float) -> str:
+    if ratio != ratio:
+        return "n/a"
+    return f"{ratio:.1f}× ({'meets' if ratio >= TARGET_FACTOR else 'below'} {TARGET_FACTOR:g}×)"
+
+
+def _summary(args: argparse.Namespace, runs: list[dict], machine: dict[str, str]) -> list[str]:
+    """The heading and the medians against Label Studio."""
+    a = [r["a"] for r in runs if "a" in r]
+    b = [r["b"] for r in runs if "b" in r]
+    subs = med([x["submits_per_s"] for x in a])
+    p50, p95, p99 = (med([x["submit_ms"][q] for x in a]) for q in ("p50", "p95", "p99"))
+    n50, n95, n99 = (med([x["next_ms"][q] for x in a]) for q in ("p50", "p95", "p99"))
+    reqs = med([x["requests_per_s"] for x in a])
+    pairs = med([x["pairs_per_s"] for x in b])
+    b_next = med([x["next_ms"]["p50"] for x in b])
+    b_submit = med([x["submit_ms"]["p50"] for x in b])
+    lag = med([x["scoring_lag_s"] for x in a])
+    accepted = med([x["tasks_accepted"] for x in a])
+    k = len(runs)
+    workers = f"{args.gunicorn_workers} {args.gunicorn_class}"
+    if args.gunicorn_class == "gthread":
+        workers += f" × {args.gunicorn_threads} threads"
+    return [
+        f"## Worker API throughput (median of {k} run{'s' if k > 1 else ''})",
+        "",
+        f"gunicorn {workers} workers, Celery worker -c {args.celery_concurrency} prefork, "
+        f"PostgreSQL {machine['postgresql']}, Redis {machine['redis']}, all on {HOST}; "
+        f"{args.clients} client threads with one persistent connection each; work/next/ "
+        + ("without a project." if args.without_project else "names the project."),
+        "",
+        "| scenario | Sebenzai | Label Studio 1.23 | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| (a) submissions/s — {args.tasks:,} tasks × 3 answers, {args.clients} clients | "
+        f"**{fmt(subs)}** | {LS_SUBMITS_PER_S} | {verdict(subs / LS_SUBMITS_PER_S)} |",
+        f"| (a) submit latency p50 / p95 / p99 (ms) | {fmt(p50)} / {fmt(p95)} / **{fmt(p99)}** | "
+        f"– / – / {LS_SUBMIT_P99_MS:.0f} | {p99_ratio(p99)} |",
+        f"| (a) next-task latency p50 / p95 / p99 (ms) | {fmt(n50)} / {fmt(n95)} / {fmt(n99)} | – | – |",
+        f"| (a) API requests/s (next + submit) | {fmt(reqs)} | bare DRF endpoint ≈ {BARE_DRF_REQ_PER_S:.0f} | "
+        f"{reqs / BARE_DRF_REQ_PER_S:.2f}× |",
+        f"| (b) next + submit pairs/s — 1 worker, {args.pairs} pairs | **{fmt(pairs)}** | {LS_PAIRS_PER_S} | "
+        f"{verdict(pairs / LS_PAIRS_PER_S)} |",
+        f"| (b) next / submit latency p50 (ms) | {fmt(b_next)} / {fmt(b_submit)} | – | – |",
+        f"| pipeline: tasks accepted after (a) | {accepted:,.0f} / {args.tasks:,} | – | – |",
+        f"| pipeline: scoring lag, last submit → every answer scored (s) | {fmt(lag)} | – | – |",
+    ]
+
+
+def _cpu_cores(runs: list[dict]) -> dict[str, float]:
+    """Median cores busy by role during (a)."""
+    return {role: med([r["a"]["cpu_cores"][role] for r in runs if "a" in r]) for role in ROLES}
+
+
+def _cpu(runs: list[dict], machine: dict[str, str]) -> list[str]:
+    """Where the CPU went: cores busy in (a), CPU ms per submission in (a) and per pair in (b)
+    (what a submission costs the machine while the crowd works: Celery's backlog after the last
+    submit is not in it)."""
+    a = [r["a"] for r in runs if "a" in r]
+    b = [r["b"] for r in runs if "b" in r]
+    cost = {
+        role: med([x["cpu_cores"][role] * x["wall_s"] / max(x["submitted"], 1) * 1000 for x in a])
+        for role in ROLES
+    }
+    b_cost = {
+        role: med([x["cpu_cores"][role] * x["wall_s"] / max(x["pairs"], 1) * 1000 for x in b])
+        for role in ROLES
+    }
+    return [
+        "",
+        "Where the CPU goes (medians):",
+        "",
+        "| | " + " | ".join(APP_ROLES) + " | **app** | client | other | machine |",
+        "| --- |" + " ---: |" * (len(APP_ROLES) + 4),
+        "| (a) cores busy | " + cpu_row(_cpu_cores(runs), 2) + f" of {machine['nproc']} |",
+        "| (a) CPU ms per submission | " + cpu_row(cost, 1) + " |",
+        "| (b) CPU ms per pair | " + cpu_row(b_cost, 1) + " |",
+    ]
+
+
+def _per_run(runs: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "Per run:",
+        "",
+        "| run | (a) subs/s | submit p50/p95/p99 ms | next p50/p95/p99 ms | submitted | errors | "
+        "queue at end | accepted | lag s | (b) pairs/s | (b) errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    missing_b = {"pairs_per_s": float("nan"), "errors": {}}
+    for i, run in enumerate(runs, 1):
+        ra, rb = run["a"], run.get("b", missing_b)
+        sm, nm = ra["submit_ms"], ra["next_ms"]
+        lines.append(
+            f"| {i} | {fmt(ra['submits_per_s'])} | {fmt(sm['p50'])}/{fmt(sm['p95'])}/{fmt(sm['p99'])} | "
+            f"{fmt(nm['p50'])}/{fmt(nm['p95'])}/{fmt(nm['p99'])} | {ra['submitted']:,}/{ra['expected']:,} | "
+            f"{sum(ra['errors'].values())} | {ra['queue_at_end']:,} | {ra['tasks_accepted']:,} | "
+            f"{fmt(ra['scoring_lag_s'])} | {fmt(rb['pairs_per_s'])} | {sum(rb['errors'].values())} |"
+        )
+    return lines
+
+
+def _set_up(args: argparse.Namespace, machine: dict[str, str], seed_s: float) -> list[str]:
+    """The machine, the versions, the seed's time, the app, the planner statistics."""
+    if args.no_analyze:
+        statistics_note = "none gathered (--no-analyze)."
+    elif args.analyze_every:
+        statistics_note = (
+            f"VACUUM ANALYZE after seeding, then ANALYZE every {args.analyze_every:g} s during "
+            "each scenario."
+        )
+    else:
+        statistics_note = "VACUUM ANALYZE after seeding."
+    return [
+        "",
+        f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['memory']}; "
+        f"Python {machine['python']}, Django {machine['django']}, PostgreSQL {machine['postgresql']}, "
+        f"Redis {machine['redis']}, gunicorn {machine['gunicorn']}, Celery {machine['celery']}. "
+        f"Template seed took {seed_s:.0f} s. App: {machine['app']}.",
+        "",
+        f"Planner statistics: server autovacuum {machine['autovacuum']}; {statistics_note}",
+    ]
+
+
+def _warnings(runs: list[dict]) -> list[str]:
+    """Other load on the machine, and the error lines and samples the runs met."""
+    lines = []
+    other = _cpu_cores(runs)["other"]
+    if other > 0.2:
+        lines += [
+            "",
+            f"Warning: other processes on this machine kept {other:.2f} cores busy during (a); "
+            "the figures understate what the app does on a quiet machine.",
+        ]
+    problems: dict[str, int] = {}
+    for run in runs:
+        for key, value in run["log_problems"].items():
+            problems[key] = problems.get(key, 0) + value
+    samples = [
+        s for run in runs for part in ("a", "b") for s in run.get(part, {}).get("error_samples", [])
+    ]
+    if problems or samples:
+        lines += ["", "Problems seen:"]
+        lines += [f"- {name}: {count} error line(s)" for name, count in problems.items()]
+        lines += [f"- {sample}" for sample in samples[:5]]
+    return lines
+
+
+def report(
+    args: argparse.Namespace, runs: list[dict], machine: dict[str, str], seed_s: float
+) -> str:
+    lines = _summary(args, runs, machine) + _cpu(runs, machine) + _per_run(runs)
+    lines += _set_up(args, machine, seed_s) + _warnings(runs)
+    return "\n".join(lines)
+
+
+def results_write(
+    args: argparse.Namespace, runs: list[dict], machine: dict[str, str], seed_s: float
+) -> None:
+    """Print the tables; keep them and every figure in ``benchmarks/out/``."""
+    table = report(args, runs, machine, seed_s)
+    print(table, flush=True)
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    results_save(
+        "api_throughput", {"args": settings, "machine": machine, "runs": runs}, table=table
+    )
