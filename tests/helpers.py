@@ -1,11 +1,12 @@
-"""Helpers the tests call (fixtures live in conftest.py): generated images, API clients, the
-worker's lease-and-submit round trip, a snapshot of rows a bad request must not change, and
-calls released together in threads."""
+"""Helpers the tests call (fixtures live in conftest.py): generated images and zip archives, API
+clients, the worker's lease-and-submit round trip, a snapshot of rows a bad request must not
+change, and calls released together in threads."""
 
 from __future__ import annotations
 
 import io
 import random
+import zipfile
 from collections.abc import Callable
 
 from PIL import Image
@@ -15,6 +16,7 @@ from rest_framework.test import APIClient
 from annotations.models import Project, Task
 
 PASSWORD = "correct-horse-battery-42"
+NOWHERE = "00000000-0000-4000-8000-000000000000"  # an id no row has
 
 
 def png_bytes(width: int = 64, height: int = 48, seed: int = 0, fmt: str = "PNG") -> bytes:
@@ -38,6 +40,15 @@ def png_files(name: str, seeds) -> list[io.BytesIO]:
         image.name = name.format(seed)
         files.append(image)
     return files
+
+
+def zip_bytes(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip archive of ``entries`` (name: content), names kept as given, unsafe ones too."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name, content in entries.items():
+            zf.writestr(zipfile.ZipInfo(name), content, compress_type=compression)
+    return out.getvalue()
 
 
 def client_for(user) -> APIClient:

@@ -7,19 +7,16 @@ is missing (``scripts/install-chromium`` installs it; ``scripts/test`` runs that
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+
+from tests.browser.helpers import CHROMIUM
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # beside one unless told this thread is synchronous code, which it is. (Set for the whole run, as
 # the database fixtures run outside any one test; the deploy-check test strips it from its child.)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = (
-    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
 
 
 def pytest_collection_modifyitems(items):
@@ -61,11 +58,3 @@ def new_page(browser, live_server) -> Iterator[Callable]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
-
-
-def sign_in(page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)

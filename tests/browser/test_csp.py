@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM
+from tests.browser.helpers import CHROMIUM
 from tests.demo_server import demo_env, demo_server
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")

@@ -1,7 +1,7 @@
 """The page shell: sign in through the browser, reach the home page, sign out."""
 
 from accounts.models import Role
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.helpers import PASSWORD
 
 

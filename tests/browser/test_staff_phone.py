@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.browser.test_staff_review import crowd_project
 from tests.helpers import PASSWORD
 

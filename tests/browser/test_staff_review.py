@@ -24,7 +24,7 @@ from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
 from consensus.models import ConsensusResult, ReviewDecision
 from devtools.demo import GENERATORS, LABELS
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.helpers import PASSWORD
 from workers.models import PointsEntry, PointsReason
 

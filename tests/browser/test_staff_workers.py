@@ -1,7 +1,7 @@
 """The workers view in chromium: skill with its interval, flags, and blocking from the page."""
 
 from annotations.models import ProjectBlock, Task, TaskState
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.browser.test_staff_review import crowd_project, shoot
 from tests.helpers import PASSWORD
 

@@ -11,7 +11,7 @@ import pytest
 
 from accounts.models import Role
 from annotations.models import Assignment, AssignmentState
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.browser.worker_helpers import (
     contrast_ratio,
     open_label_page,

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from annotations.models import Task
 from exports.models import Export, ExportState
-from tests.exports.conftest import NOWHERE, assert_refused, sha256
+from tests.exports.helpers import assert_refused, sha256
+from tests.helpers import NOWHERE
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.db import connection
 
 from exports import dataset as dataset_module
 from exports.management.commands.export_dataset import ProgressBar
-from tests.exports.conftest import bulk_accepted_tasks, manifest_of, tree_bytes
+from tests.exports.helpers import bulk_accepted_tasks, manifest_of, tree_bytes
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

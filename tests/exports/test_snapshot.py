@@ -19,7 +19,7 @@ from exports.dataset import dataset_write
 from exports.options import export_options_build
 from exports.split import SplitRule
 from sebenzai.common.errors import DomainError
-from tests.exports.conftest import manifest_of, sha256, tree_bytes
+from tests.exports.helpers import manifest_of, sha256, tree_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_an_image_keeps_its_split_when_the_project_grows(accepted_project, make_
     export(project, tmp_path / "v1", "csv")
     before = _splits(tmp_path / "v1")
     # when more images are accepted and version 2 is exported
-    from tests.exports.conftest import bulk_accepted_tasks
+    from tests.exports.helpers import bulk_accepted_tasks
 
     bulk_accepted_tasks(project, 30)
     export(project, tmp_path / "v2", "csv")
@@ -296,7 +296,7 @@ def test_an_export_interrupted_midway_leaves_nothing_at_the_destination(
     accepted_project, tmp_path, as_zip, monkeypatch
 ):
     # given an export that is stopped (Ctrl-C, SIGTERM) part-way through its tasks
-    from tests.exports.conftest import bulk_accepted_tasks
+    from tests.exports.helpers import bulk_accepted_tasks
 
     project = accepted_project("bbox", images=1)
     bulk_accepted_tasks(project, 30)
@@ -341,7 +341,7 @@ def test_memory_does_not_grow_with_the_number_of_tasks(accepted_project, tmp_pat
     import tracemalloc
 
     from exports import selectors
-    from tests.exports.conftest import bulk_accepted_tasks
+    from tests.exports.helpers import bulk_accepted_tasks
 
     monkeypatch.setattr(selectors, "ROW_CHUNK", 50)
     peaks = []

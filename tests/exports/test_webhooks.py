@@ -20,7 +20,8 @@ from exports import egress
 from exports.egress import DeliveryError, Target, address_public, http_post
 from exports.models import DeliveryState, Export, WebhookDelivery
 from exports.webhooks import MAX_ATTEMPTS, delivery_attempt, webhook_set
-from tests.exports.conftest import NOWHERE, Receiver, assert_refused
+from tests.exports.helpers import Receiver, assert_refused
+from tests.helpers import NOWHERE
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from annotations.models import Task
-from tests.annotations.test_bad_input import assert_refused, stored, zip_bytes
-from tests.helpers import png_bytes
+from tests.annotations.bad_input.contract import assert_refused, stored
+from tests.helpers import png_bytes, zip_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,27 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from sebenzai.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parents[2]
-
-needs_services = pytest.mark.skipif(
-    not (settings.USING_POSTGRES and settings.REDIS_URL),
-    reason="needs PostgreSQL and Redis (scripts/test uses them when they answer)",
-)
-
-
-def worker_env(broker_url: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sebenzai.settings",
-        "DATABASE_URL": url,
-        "REDIS_URL": broker_url,
-        "SECRET_KEY": "integration-" + "s" * 50,
-        "DEBUG": "0",
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
-    }
+from tests.integration.helpers import ROOT, worker_env
 
 
 def _conf_set(name: str, value: object) -> None:
@@ -114,13 +93,3 @@ def _wait_until_ready(queue: str, timeout: float = 30.0) -> None:
         if replies:
             return
     raise RuntimeError(f"the Celery worker for {queue} did not answer within {timeout:.0f} s")
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()

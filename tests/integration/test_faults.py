@@ -20,7 +20,7 @@ from consensus.models import WorkerSkill
 from consensus.services import unscored_task_ids
 from sebenzai.celery import app as celery_app
 from tests.helpers import lease, submit
-from tests.integration.conftest import needs_services, wait_for
+from tests.integration.helpers import needs_services, wait_for
 from workers.models import PointsEntry
 from workers.services import points_total
 

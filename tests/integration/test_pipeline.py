@@ -6,7 +6,7 @@ from annotations.models import Task, TaskState
 from consensus.models import ConsensusResult
 from sebenzai.celery import app as celery_app
 from tests.helpers import lease, submit
-from tests.integration.conftest import needs_services, wait_for
+from tests.integration.helpers import needs_services, wait_for
 from workers.models import PointsEntry
 
 pytestmark = [pytest.mark.integration, needs_services]

@@ -31,7 +31,7 @@ from accounts.models import Role
 from accounts.services import user_create
 from annotations.services.projects import project_create
 from tests.helpers import png_bytes
-from tests.integration.conftest import ROOT, worker_env
+from tests.integration.helpers import ROOT, worker_env
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "sebenzai.conf.template"
 COMPOSE = ROOT / "docker-compose.yml"

@@ -27,7 +27,7 @@ from rest_framework.authtoken.models import Token
 from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus.services import unscored_task_ids
 from sebenzai.celery import app as celery_app
-from tests.integration.conftest import ROOT, wait_for, worker_env
+from tests.integration.helpers import ROOT, wait_for, worker_env
 from workers.models import PointsEntry
 
 pytestmark = [

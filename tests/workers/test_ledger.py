@@ -10,7 +10,7 @@ from django.utils import timezone
 from annotations.models import Task
 from consensus.services import consensus_score
 from tests.helpers import lease, submit
-from tests.workers.conftest import answer, pay
+from tests.workers.helpers import answer, pay
 from workers.models import PointsEntry, PointsReason
 from workers.selectors import leaderboard, ledger_totals, worker_summary
 from workers.services import Award, points_award, points_total

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts.models import Role, WorkerProfile
 from tests.helpers import PASSWORD
-from tests.workers.conftest import answer, pay
+from tests.workers.helpers import answer, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.workers.conftest import answer, pay
+from tests.workers.helpers import answer, pay
 from workers.models import PointsReason
 from workers.payout import PayoutRow, payout_write_csv
 

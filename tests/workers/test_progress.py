@@ -11,7 +11,7 @@ import time_machine
 from accounts.models import WorkerProfile
 from annotations.models import Task
 from annotations.services.gold import gold_set
-from tests.workers.conftest import answer, pay
+from tests.workers.helpers import answer, pay
 from workers.history import answers_history, checks_feedback
 from workers.models import PointsReason
 from workers.selectors import leaderboard, leaderboard_rank, worker_summary
