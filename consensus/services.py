@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, ProjectBlock, ScoreState, Task, TaskState
 from annotations.services.task_states import task_accept, task_raise_target, task_send_to_review
+from predictions.models import Prediction
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import NotFound
@@ -27,6 +28,7 @@ from workers.services import Award, points_award
 from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
 from .algorithms.suspension import gold_failing
+from .model_votes import ModelVote, model_votes_for
 from .models import ConsensusResult, Decision, WorkerSkill
 
 logger = logging.getLogger(__name__)
@@ -37,22 +39,31 @@ AGREEMENT_PASS = 0.5
 GOLD_PASS = 0.5
 
 
-def decision_for(*, confidence: float, answers: int, task: Task) -> Decision:
-    """Accept when confident; else ask for one more answer up to redundancy_max; then review."""
+def decision_for(
+    *, confidence: float, answers: int, task: Task, model_voted: bool = False
+) -> Decision:
+    """Accept when confident; else ask for one more answer up to redundancy_max; then review.
+
+    A task whose target a credible model lowered below the project's minimum is accepted early
+    only while such a model still votes on it; otherwise it asks for people up to the minimum."""
     project = task.project
     if answers < task.target_redundancy:
         return Decision.WAIT
-    if confidence >= project.acceptance_threshold:
+    below_minimum = task.target_redundancy < project.redundancy_min and not model_voted
+    if confidence >= project.acceptance_threshold and not below_minimum:
         return Decision.ACCEPT
     if task.target_redundancy < project.redundancy_max:
         return Decision.MORE
     return Decision.REVIEW
 
 
-def _skills(task: Task, annotations: list[Annotation]) -> dict[int, WorkerSkill]:
-    """The answering workers' skill rows in the project, locked, made at the prior if new: one
-    locking query, and one insert more the first time a worker is seen in the project."""
-    workers = sorted({a.worker_id for a in annotations})
+def _skills(
+    task: Task, annotations: list[Annotation], extra: list[int] | None = None
+) -> dict[int, WorkerSkill]:
+    """The answering workers' skill rows in the project (and ``extra`` voters': the models'),
+    locked, made at the prior if new: one locking query, and one insert more the first time a
+    worker is seen in the project."""
+    workers = sorted({a.worker_id for a in annotations} | set(extra or []))
     rows = _skills_locked(task.project_id, workers)
     missing = [w for w in workers if w not in rows]
     if missing:
@@ -160,11 +171,17 @@ def _suspension_check(skill: WorkerSkill) -> None:
 
 
 def _apply_accept(
-    task: Task, annotations: list[Annotation], fused: Fused, skills: dict[int, WorkerSkill]
+    task: Task,
+    annotations: list[Annotation],
+    votes: list[ModelVote],
+    fused: Fused,
+    skills: dict[int, WorkerSkill],
 ) -> None:
     task_accept(task=task, label=fused.label, confidence=fused.confidence)
+    people = fused.agreement[: len(annotations)]
+    _models_grade(votes, fused.agreement[len(annotations) :], skills)
     graded, awards = [], []
-    for annotation, agreement in zip(annotations, fused.agreement, strict=True):
+    for annotation, agreement in zip(annotations, people, strict=True):
         if annotation.agreement is None:
             skill = skills[annotation.worker_id]
             _observe(skill, agreement, AGREEMENT_WEIGHT)
@@ -178,6 +195,24 @@ def _apply_accept(
     Annotation.objects.bulk_update(graded, ["agreement"])
     _skills_save([skills[a.worker_id] for a in graded])
     points_award(awards=awards)
+
+
+def _models_grade(
+    votes: list[ModelVote], agreements: list[float], skills: dict[int, WorkerSkill]
+) -> None:
+    """A model's agreement with the accepted label moves its skill as a person's does; it
+    earns nothing."""
+    graded = []
+    for vote, agreement in zip(votes, agreements, strict=True):
+        if vote.prediction.agreement is None:
+            skill = skills[vote.voter_id]
+            _observe(skill, agreement, AGREEMENT_WEIGHT)
+            skill.agreed += int(agreement >= AGREEMENT_PASS)
+            skill.disagreed += int(agreement < AGREEMENT_PASS)
+            vote.prediction.agreement = agreement
+            graded.append(vote.prediction)
+    Prediction.objects.bulk_update(graded, ["agreement"])
+    _skills_save([skills[p.model.voter_id] for p in graded])
 
 
 def agreement_regrade(
@@ -199,10 +234,20 @@ def agreement_regrade(
     _skills_save(list(skills.values()))
 
 
-def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: Decision) -> None:
+def _record(
+    task: Task,
+    annotations: list[Annotation],
+    votes: list[ModelVote],
+    fused: Fused,
+    decision: Decision,
+) -> None:
+    people, models = fused.weights[: len(annotations)], fused.weights[len(annotations) :]
     contributors = [
         {"annotation": str(a.pk), "worker": a.worker_id, "weight": round(w, 4)}
-        for a, w in zip(annotations, fused.weights, strict=True)
+        for a, w in zip(annotations, people, strict=True)
+    ] + [
+        {"prediction": str(v.prediction.pk), "worker": v.voter_id, "weight": round(w, 4)}
+        for v, w in zip(votes, models, strict=True)
     ]
     values = {
         "label": fused.label,
@@ -217,11 +262,19 @@ def _record(task: Task, annotations: list[Annotation], fused: Fused, decision: D
         ConsensusResult.objects.create(task=task, **values)
 
 
-def _fuse(task: Task, annotations: list[Annotation], skills: dict[int, WorkerSkill]) -> Fused:
-    accuracies = [skills[a.worker_id].accuracy for a in annotations]
+def _fuse(
+    task: Task,
+    annotations: list[Annotation],
+    skills: dict[int, WorkerSkill],
+    votes: list[ModelVote] | None = None,
+) -> Fused:
+    """The people's answers, then the credible models' votes, each weighted by its skill."""
+    votes = votes or []
+    voters = [a.worker_id for a in annotations] + [v.voter_id for v in votes]
+    payloads = [a.payload for a in annotations] + [v.payload for v in votes]
     project = task.project
     return FUSERS[project.kind](
-        [a.payload for a in annotations], accuracies, project.label_names, project.iou_threshold
+        payloads, [skills[w].accuracy for w in voters], project.label_names, project.iou_threshold
     )
 
 
@@ -258,12 +311,15 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
 
 def _decide(task: Task, annotations: list[Annotation]) -> Decision:
-    skills = _skills(task, annotations)
-    fused = _fuse(task, annotations, skills)
-    decision = decision_for(confidence=fused.confidence, answers=len(annotations), task=task)
-    _record(task, annotations, fused, decision)
+    votes = model_votes_for(task=task)
+    skills = _skills(task, annotations, extra=[v.voter_id for v in votes])
+    fused = _fuse(task, annotations, skills, votes)
+    decision = decision_for(
+        confidence=fused.confidence, answers=len(annotations), task=task, model_voted=bool(votes)
+    )
+    _record(task, annotations, votes, fused, decision)
     if decision == Decision.ACCEPT:
-        _apply_accept(task, annotations, fused, skills)
+        _apply_accept(task, annotations, votes, fused, skills)
     elif decision == Decision.MORE:
         task_raise_target(task=task)
     elif decision == Decision.REVIEW:

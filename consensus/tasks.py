@@ -6,6 +6,7 @@ from django.conf import settings
 from sebenzai import jobs
 
 from .batch import project_rescore, projects_to_rescore
+from .model_votes import model_votes_apply
 from .services import (
     consensus_score,
     score_attempt_begin,
@@ -59,3 +60,8 @@ def rescore_active_task() -> int:
     for project_id in ids:
         rescore_project_task.delay(project_id)
     return len(ids)
+
+
+@shared_task(name=jobs.MODEL_VOTES, acks_late=True, **jobs.DATABASE_RETRY)
+def model_votes_task(model_id: str) -> None:
+    model_votes_apply(model_id=model_id)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "annotations",
     "consensus",
     "workers",
+    "predictions",
     "exports",
     "frontend",
     "devtools",  # the demo and the crowd simulator: development tools, imported by nothing else
@@ -171,10 +172,16 @@ SEBENZAI = {
     "MIN_ANSWER_MS": env_int("MIN_ANSWER_MS", 800),  # from lease to answer, measured by the server
     "MAX_SKIPS_IN_A_ROW": env_int("MAX_SKIPS_IN_A_ROW", 15),
     "SKIP_COOLDOWN_SECONDS": env_int("SKIP_COOLDOWN_SECONDS", 300),
-    # Automatic suspension on gold (docs/reliability.md C8): after this many graded golds in a project, a
-    # worker whose gold accuracy is confidently (Wilson bound) under the bar is blocked from it.
+    # Automatic suspension on gold (docs/reliability.md C8): after this many graded golds in a
+    # project, a worker whose gold accuracy is confidently (Wilson bound) under the bar is blocked.
     "SUSPEND_MIN_GOLD": env_int("SUSPEND_MIN_GOLD", 10),
     "SUSPEND_GOLD_ACCURACY": env_float("SUSPEND_GOLD_ACCURACY", 0.5),
+    # A model's votes count in consensus only once it has predicted this many gold tasks of the
+    # project and its measured accuracy reaches the bar; a credible model lets a task it predicted
+    # be decided with one person's answer when they agree (dynamic redundancy does the rest).
+    "MODEL_MIN_GOLD": env_int("MODEL_MIN_GOLD", 10),
+    "MODEL_MIN_ACCURACY": env_float("MODEL_MIN_ACCURACY", 0.75),
+    "MODEL_MIN_SCORE": env_float("MODEL_MIN_SCORE", 0.5),  # shapes scored lower are not a vote
 }
 
 # --- REST framework -------------------------------------------------------------------------

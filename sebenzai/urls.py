@@ -19,6 +19,7 @@ api_v1 = [
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
     path("", include("exports.urls")),
+    path("", include("predictions.urls")),
     path("staff/", include("consensus.api.urls")),
     *router.urls,
 ]

@@ -8,7 +8,16 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OTHER_APPS = ("accounts", "consensus", "workers", "exports", "frontend", "devtools", "sebenzai")
+OTHER_APPS = (
+    "accounts",
+    "consensus",
+    "workers",
+    "exports",
+    "predictions",
+    "frontend",
+    "devtools",
+    "sebenzai",
+)
 TASK_FIELDS = {
     "state",
     "accepted_label",
@@ -101,21 +110,38 @@ def test_the_pure_algorithms_import_no_django():
 
 
 def test_annotations_never_imports_the_apps_above_it():
-    assert _importers("annotations", {"workers", "consensus", "exports"}) == []
+    assert _importers("annotations", {"workers", "consensus", "exports", "predictions"}) == []
 
 
 def test_accounts_import_no_other_app():
-    apps = {"annotations", "workers", "consensus", "exports", "frontend", "devtools"}
+    apps = {"annotations", "workers", "consensus", "exports", "predictions", "frontend", "devtools"}
     assert _importers("accounts", apps) == []
 
 
 def test_nothing_in_the_product_imports_the_pages_or_the_development_tools():
-    product = ("accounts", "annotations", "consensus", "workers", "exports", "sebenzai")
+    product = (
+        "accounts",
+        "annotations",
+        "consensus",
+        "workers",
+        "exports",
+        "predictions",
+        "sebenzai",
+    )
     assert [i for app in product for i in _importers(app, {"frontend", "devtools"})] == []
 
 
 # --- import cycles ------------------------------------------------------------------------------
-APPS = ("accounts", "annotations", "exports", "consensus", "workers", "frontend", "devtools")
+APPS = (
+    "accounts",
+    "annotations",
+    "exports",
+    "predictions",
+    "consensus",
+    "workers",
+    "frontend",
+    "devtools",
+)
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

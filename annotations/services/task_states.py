@@ -3,6 +3,7 @@ the one place that writes them, so the invariants live beside the model they pro
 
     open ──accept──▶ accepted ──(batch: the crowd now says otherwise)──▶ review
       │ ╰─raise target (one more answer wanted, up to redundancy_max)
+      │ ╰─lower target (a credible model voted: fewer people wanted)
       ╰──send to review──▶ review ──settle (an admin)──▶ accepted | rejected
                              ▲                                   │
                              ╰──────── reopen (an admin's undo) ─╯
@@ -36,6 +37,13 @@ def task_accept(*, task: Task, label: dict, confidence: float) -> None:
 def task_raise_target(*, task: Task) -> None:
     """Ask for one more answer (the caller checked redundancy_max). Caller holds the lock."""
     task.target_redundancy += 1
+    task.save(update_fields=["target_redundancy"])
+
+
+def task_lower_target(*, task: Task, target: int) -> None:
+    """Fewer answers wanted: a credible model's vote stands in for people. Never below the slots
+    already taken (``task_slots_within_target``) nor below one answer. Caller holds the lock."""
+    task.target_redundancy = max(target, task.slots_taken, 1)
     task.save(update_fields=["target_redundancy"])
 
 

@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import user_role
 from annotations.models import Task
-from tests.annotations.test_bad_input import NOWHERE, assert_refused, stored
-from tests.helpers import lease, png_bytes, submit
+from tests.annotations.bad_input.contract import assert_refused, stored
+from tests.helpers import NOWHERE, lease, png_bytes, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,16 @@ REQUESTER_OBJECT_ROUTES = [
     ),
     Route("project-progress", "get", "/api/v1/projects/{project}/progress/"),
     Route("project-results", "get", "/api/v1/projects/{project}/results/"),
+    Route("project-predictions", "get", "/api/v1/projects/{project}/predictions/"),
+    Route(
+        "project-predictions",
+        "post",
+        "/api/v1/projects/{project}/predictions/",
+        lambda t: {
+            "model": "m@1",
+            "predictions": [{"task": t, "payload": {"label": "taxi", "score": 1}}],
+        },
+    ),
     Route("task-image", "get", "/api/v1/tasks/{task}/image/"),
 ]
 TASK_IMAGE = REQUESTER_OBJECT_ROUTES[-1]

@@ -94,6 +94,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", P + "{project_id}/webhook/deliveries/"): Op((401, 403, 200, 404, 404)),
     ("GET", "/api/v1/exports/{export_id}/"): Op((401, 403, 200, 404, 200)),
     ("GET", "/api/v1/exports/{export_id}/download/"): Op((401, 403, 200, 404, 404)),
+    # a model's predictions: the project owner's (and staff's) to post and read
+    ("GET", P + "{project_id}/predictions/"): Op((401, 403, 200, 404, 200)),
+    ("POST", P + "{project_id}/predictions/"): Op(
+        (401, 403, 201, 404, 201),
+        lambda w: {
+            "model": "m@1",
+            "predictions": [
+                {"task": w.ids["fresh_task"], "payload": {"label": "taxi", "score": 1}}
+            ],
+        },
+    ),
     # workers: only worker accounts; an image only to its owner, staff, or a live lease on it
     ("POST", "/api/v1/work/next/"): Op((401, 200, 403, 403, 403), lambda w: {}),
     ("POST", "/api/v1/work/assignments/{assignment_id}/submit/"): Op(

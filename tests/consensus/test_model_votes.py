@@ -1,0 +1,149 @@
+"""A model votes as one more worker: graded on gold as soon as its predictions arrive, weighted
+by its measured skill, never paid; a credible model lets one agreeing person decide a task, and
+a useless one changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotations.models import Task, TaskState
+from annotations.services.gold import gold_set
+from consensus.models import ConsensusResult, WorkerSkill
+from predictions.models import ModelVersion, Prediction
+from tests.helpers import lease, submit
+from workers.models import PointsEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def post_predictions(client, project, labels: dict, model="m@1", score=0.9, capture=None):
+    body = {
+        "model": model,
+        "predictions": [
+            {"task": str(task), "payload": {"label": label, "score": score}}
+            for task, label in labels.items()
+        ],
+    }
+    with capture(execute=True):
+        response = client.post(
+            f"/api/v1/projects/{project.pk}/predictions/",
+            json.dumps(body),
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+
+
+def gold_and_open(project, golds: int) -> tuple[list[Task], list[Task]]:
+    tasks = list(Task.objects.filter(project=project).order_by("original_name"))
+    gold_set(
+        project=project, items=[{"task": t.pk, "answer": {"label": "car"}} for t in tasks[:golds]]
+    )
+    return tasks[:golds], tasks[golds:]
+
+
+def model_skill() -> WorkerSkill:
+    return WorkerSkill.objects.get(worker=ModelVersion.objects.get().voter)
+
+
+def answer(client, project, label, capture):
+    work = lease(client, project)
+    with capture(execute=True):
+        assert submit(client, work["assignment"], {"label": label}).status_code == 201
+    return work
+
+
+def test_a_models_gold_predictions_are_graded_on_arrival(
+    make_project, requester_client, django_capture_on_commit_callbacks
+):
+    # given 10 gold tasks
+    project = make_project(images=12)
+    golds, _ = gold_and_open(project, 10)
+    # when a model predicts them, right on 9
+    labels = {t.pk: "car" if i < 9 else "truck" for i, t in enumerate(golds)}
+    post_predictions(requester_client, project, labels, capture=django_capture_on_commit_callbacks)
+    # then its skill has the record of a worker with 9 of 10 golds right, and nothing is paid
+    skill = model_skill()
+    assert (skill.gold_correct, skill.gold_total) == (9, 10)
+    assert skill.accuracy > 0.75
+    assert (
+        sorted(Prediction.objects.filter(task__in=golds).values_list("gold_grade", flat=True))
+        == [0.0] + [1.0] * 9
+    )
+    assert not PointsEntry.objects.exists()
+
+
+def test_a_credible_model_lets_one_agreeing_person_decide_a_task(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a model right on all 10 golds, predicting "taxi" on the open tasks
+    project = make_project(images=12, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    post_predictions(requester_client, project, {t.pk: "car" for t in golds}, capture=capture)
+    post_predictions(
+        requester_client, project, {t.pk: "taxi" for t in open_tasks}, model="m@1b", capture=capture
+    )
+    # (a second version has no record yet: it must not lower anything)
+    assert set(
+        Task.objects.filter(pk__in=[t.pk for t in open_tasks]).values_list(
+            "target_redundancy", flat=True
+        )
+    ) == {3}
+    post_predictions(
+        requester_client, project, {t.pk: "taxi" for t in open_tasks}, model="m@1", capture=capture
+    )
+    # then the open tasks want one person now
+    assert set(
+        Task.objects.filter(pk__in=[t.pk for t in open_tasks]).values_list(
+            "target_redundancy", flat=True
+        )
+    ) == {1}
+    # when one worker agrees with the model
+    work = answer(worker_clients[0], project, "taxi", capture)
+    # then the task is accepted on that one answer, the model's vote counted and never paid
+    task = Task.objects.get(pk=work["task"])
+    assert task.state == TaskState.ACCEPTED
+    assert task.answers_count == 1
+    contributors = ConsensusResult.objects.get(task=task).contributors
+    assert [c.get("prediction") is not None for c in contributors] == [False, True]
+    voter = ModelVersion.objects.get(name="m@1").voter_id
+    assert not PointsEntry.objects.filter(worker_id=voter).exists()
+    assert Prediction.objects.get(task=task, model__name="m@1").agreement == 1.0
+
+
+def test_a_person_who_disagrees_with_a_credible_model_brings_in_more_people(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project(images=11, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
+    post_predictions(requester_client, project, labels, capture=capture)
+    # when the one worker says otherwise
+    work = answer(worker_clients[0], project, "truck", capture)
+    # then the task stays open and asks for another person
+    task = Task.objects.get(pk=work["task"])
+    assert task.state == TaskState.OPEN
+    assert task.target_redundancy == 2
+
+
+def test_a_useless_model_changes_nothing(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a model wrong on every gold
+    project = make_project(images=11, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    labels = {t.pk: "truck" for t in golds} | {t.pk: "taxi" for t in open_tasks}
+    post_predictions(requester_client, project, labels, capture=capture)
+    # then the open task still wants three people, and its vote is not in the consensus
+    (task,) = open_tasks
+    assert Task.objects.get(pk=task.pk).target_redundancy == 3
+    for client in worker_clients[:3]:
+        answer(client, project, "car", capture)
+    task.refresh_from_db()
+    assert task.state == TaskState.ACCEPTED
+    assert task.answers_count == 3
+    assert all("prediction" not in c for c in ConsensusResult.objects.get(task=task).contributors)
