@@ -14,6 +14,14 @@ class ProjectKind(models.TextChoices):
     MODERATION = "moderation"
 
 
+class TaskOrder(models.TextChoices):
+    """Which open task a worker gets next. ``model_doubt``: the tasks a model is least sure of
+    first (Task.model_doubt), so a limited budget of people goes where the model is wrong."""
+
+    NEAREST_COMPLETION = "nearest_completion"
+    MODEL_DOUBT = "model_doubt"
+
+
 class ProjectStatus(models.TextChoices):
     DRAFT = "draft"
     ACTIVE = "active"
@@ -37,6 +45,9 @@ class Project(TimeStampedModel):
     points_per_task = models.PositiveIntegerField(default=10)
     # Moderation protects the people doing it: at most this many tasks per worker per day (None: no cap).
     moderation_daily_cap = models.PositiveIntegerField(null=True, blank=True)
+    task_order = models.CharField(
+        max_length=20, choices=TaskOrder.choices, default=TaskOrder.NEAREST_COMPLETION
+    )
     status = models.CharField(
         max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )
@@ -85,6 +96,9 @@ class Task(TimeStampedModel):
     is_gold = models.BooleanField(default=False)
     gold_answer = models.JSONField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # How unsure the models that predicted this task are, in [0, 1] (predictions set it through
+    # task_states.tasks_doubt_set); None: no model has predicted it.
+    model_doubt = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [

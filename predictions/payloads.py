@@ -54,3 +54,13 @@ def _score(item: Any, field: str) -> float:
             code="invalid_score", field=field, message=f"{value:g} is outside [0, 1]."
         )
     return round(float(value), 4)
+
+
+def doubt(payload: JsonObject) -> float:
+    """How unsure the prediction is, in [0, 1], for ordering the work: for a class, 1 minus its
+    score; for shapes, the most uncertain shape's (a score of 0.5 is the most uncertain: the
+    shape may or may not be there; 0 or 1 is sure). No shape at all: sure of an empty image."""
+    if "score" in payload:
+        return round(1.0 - float(payload["score"]), 4)
+    shapes = next(iter(payload.values()))
+    return round(max((1.0 - abs(2.0 * float(s["score"]) - 1.0) for s in shapes), default=0.0), 4)

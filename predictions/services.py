@@ -15,12 +15,13 @@ from django.db.models import Count
 
 from annotations.models import Project, Task
 from annotations.services.submissions import rules_for
+from annotations.services.task_states import tasks_doubt_set
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
 
 from .models import MAX_MODEL_NAME, ModelVersion, Prediction
-from .payloads import prediction_validate, top_score
+from .payloads import doubt, prediction_validate, top_score
 
 MAX_PREDICTIONS_PER_REQUEST = 5000
 MODEL_NAME = re.compile(r"[^\s@]{1,60}@[^\s@]{1,39}")  # name@version, no spaces
@@ -124,10 +125,11 @@ def _already_predicted(project: Project, name: str, tasks: Any) -> set[uuid.UUID
 def _store(project: Project, name: str, rows: list[Prediction]) -> ModelVersion:
     try:
         with transaction.atomic():
-            version = _model_version(project, name)
+            version = model_version(project, name)
             for row in rows:
                 row.model = version
             Prediction.objects.bulk_create(rows)
+            tasks_doubt_set(doubts={row.task_id: doubt(row.payload) for row in rows})
             job_send_on_commit(jobs.MODEL_VOTES, str(version.pk))
     except IntegrityError as exc:  # the same model's predictions posted twice at once
         raise Conflict(
@@ -138,7 +140,8 @@ def _store(project: Project, name: str, rows: list[Prediction]) -> ModelVersion:
     return version
 
 
-def _model_version(project: Project, name: str) -> ModelVersion:
+def model_version(project: Project, name: str) -> ModelVersion:
+    """The project's model version ``name``, made with its voting account the first time."""
     version = ModelVersion.objects.filter(project=project, name=name).first()
     if version is not None:
         return version

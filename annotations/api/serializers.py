@@ -87,6 +87,7 @@ class ProjectSerializer(StrictModelSerializer):
             "gold_ratio",
             "points_per_task",
             "moderation_daily_cap",
+            "task_order",
             "status",
             "created_at",
         ]

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Abs, Coalesce, Round
 from django.utils import timezone
 
 from sebenzai.common.errors import Conflict, SlowDown
@@ -28,6 +29,7 @@ from ..models import (
     ProjectKind,
     ProjectStatus,
     Task,
+    TaskOrder,
     TaskState,
 )
 
@@ -54,15 +56,32 @@ def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool
         tasks = tasks.filter(project__status=ProjectStatus.ACTIVE)
     if not gold:
         # Nearest completion first: a task missing one answer beats a fresh one. The order
-        # matches the partial index task_open_slots_idx, so no sort of all open tasks.
-        tasks = tasks.filter(slots_taken__lt=F("target_redundancy")).order_by(
-            F("target_redundancy") - F("slots_taken"), "created_at", "id"
-        )
+        # matches the partial index task_open_slots_idx, so no sort of all open tasks. A
+        # project that asks for it puts the tasks its model doubts most before all others.
+        nearest = (F("target_redundancy") - F("slots_taken"), "created_at", "id")
+        doubt_first = project is not None and project.task_order == TaskOrder.MODEL_DOUBT
+        first = (F("model_doubt").desc(nulls_last=True),) if doubt_first else ()
+        tasks = tasks.filter(slots_taken__lt=F("target_redundancy")).order_by(*first, *nearest)
     else:
         # Gold is held to the most answers an ordinary task can get and drawn at random: served
         # to everyone in one order, colluders comparing notes would spot it (docs/reliability.md C1).
-        tasks = tasks.filter(slots_taken__lt=F("project__redundancy_max")).order_by("?")
+        tasks = tasks.filter(slots_taken__lt=F("project__redundancy_max"))
+        tasks = tasks.order_by(*_gold_order(worker, project), "?")
     return tasks.filter(~Exists(answered))
+
+
+def _gold_order(worker: AbstractBaseUser, project: Project | None) -> tuple:
+    """Under doubt-first ordering the work gets easier as it goes; a gold task of another
+    difficulty would stand out, so gold as doubtful as the next ordinary task (to the nearest
+    tenth, at random within it) comes first."""
+    if project is None or project.task_order != TaskOrder.MODEL_DOUBT:
+        return ()
+    ordinary = _candidates(worker, project, gold=False).values_list("model_doubt", flat=True)
+    frontier = ordinary.first()
+    if frontier is None:
+        return ()
+    distance = Abs(Coalesce(F("model_doubt"), Value(0.0)) - Value(frontier))
+    return (Round(distance * 10),)
 
 
 def _project_with_work(worker: AbstractBaseUser) -> Project | None:

@@ -22,9 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Case, FloatField, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from ..models import Task, TaskState
+
+DOUBT_BATCH = 500  # tasks per UPDATE: one CASE branch each
 
 
 def task_accept(*, task: Task, label: dict, confidence: float) -> None:
@@ -93,3 +97,17 @@ def tasks_reopen_accepted(*, task_ids: Iterable[object]) -> list[object]:
     )
     Task.objects.filter(pk__in=moved, state=TaskState.ACCEPTED).update(state=TaskState.REVIEW)
     return moved
+
+
+def tasks_doubt_set(*, doubts: dict[object, float]) -> None:
+    """Record how unsure a model is of each task; where several models predicted it, the most
+    unsure one's doubt stays. A figure for ordering the work, not a counter: no lock needed."""
+    items = list(doubts.items())
+    for start in range(0, len(items), DOUBT_BATCH):
+        batch = dict(items[start : start + DOUBT_BATCH])
+        given = Case(
+            *(When(pk=pk, then=Value(d)) for pk, d in batch.items()), output_field=FloatField()
+        )
+        Task.objects.filter(pk__in=batch).update(
+            model_doubt=Greatest(Coalesce("model_doubt", Value(0.0)), given)
+        )
