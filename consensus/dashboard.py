@@ -182,12 +182,20 @@ def _points_paid(project: Project) -> int:
 
 def points_cost(*, project: Project) -> dict:
     """Points paid for the project's answers, and per accepted label."""
+    return _cost(project, _tasks(project).filter(state=TaskState.ACCEPTED).count())
+
+
+def _cost(project: Project, accepted: int) -> dict:
+    """Points paid, and points and people's answers per accepted label (a model's votes are
+    predictions, not answers: never counted)."""
     paid = _points_paid(project)
-    accepted = _tasks(project).filter(state=TaskState.ACCEPTED).count()
+    answers = _answers(project).filter(task__is_gold=False, task__state=TaskState.ACCEPTED)
+    people = answers.count()
     return {
         "points": paid,
         "accepted": accepted,
         "per_label": paid / accepted if accepted else None,
+        "answers_per_label": people / accepted if accepted else None,
     }
 
 
@@ -238,13 +246,7 @@ def dashboard_figures(*, project: Project) -> dict:
         }
     if "agreement" not in figures:
         figures["agreement"] = label_agreement(project=project)
-    paid = _points_paid(project)
-    accepted = figures["states"][TaskState.ACCEPTED]
-    figures["cost"] = {
-        "points": paid,
-        "accepted": accepted,
-        "per_label": paid / accepted if accepted else None,
-    }
+    figures["cost"] = _cost(project, figures["states"][TaskState.ACCEPTED])
     return {
         "project": {"id": str(project.pk), "name": project.name, "kind": project.kind},
         "generated_at": timezone.now().isoformat(),

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
 
 from annotations.models import Annotation, Project, ProjectBlock
+from predictions.models import ModelVersion
 from workers.models import PointsEntry
 
 from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
@@ -77,11 +78,15 @@ def workers_table(*, project: Project) -> list[dict]:
     ids = set(rows) | set(skills)
     partners = {p["partner"] for pk in ids for p in copying.get(pk, [])}
     names = dict(User.objects.filter(pk__in=ids | partners).values_list("pk", "username"))
+    # A model votes as an account of its own: shown by its name, beside the people.
+    models = dict(ModelVersion.objects.filter(project=project).values_list("voter_id", "name"))
+    names |= {pk: f"{name} (model)" for pk, name in models.items() if pk in names}
     table = []
     for pk in ids:
         row = _worker_row(
             pk, names[pk], rows.get(pk, {}), skills.get(pk), points.get(pk, 0), pk in blocks
         )
+        row["model"] = pk in models
         row["block_reason"] = blocks.get(pk)
         _copying_add(row, copying.get(pk, []), names)
         table.append(row)

@@ -85,13 +85,23 @@ def gold_panel(gold: dict) -> dict:
 
 
 def cost_panel(cost: dict, states: dict) -> dict:
-    per_label = cost["per_label"]
+    per_label, answers = cost["per_label"], cost.get("answers_per_label")
     return {
         "title": "Cost in points (chart: tasks by state)",
         "chart": charts.bar_chart("Tasks by state", [states[s] for s in STATES], STATES, "#f08c00"),
-        "head": ["points paid", "accepted labels", "points per accepted label"],
+        "head": [
+            "points paid",
+            "accepted labels",
+            "points per accepted label",
+            "people's answers per accepted label",
+        ],
         "rows": [
-            [cost["points"], cost["accepted"], "–" if per_label is None else f"{per_label:.1f}"]
+            [
+                cost["points"],
+                cost["accepted"],
+                "–" if per_label is None else f"{per_label:.1f}",
+                "–" if answers is None else f"{answers:.2f}",
+            ]
         ],
     }
 

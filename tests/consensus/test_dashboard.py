@@ -90,7 +90,12 @@ def test_confidence_lands_in_its_tenth(
     assert bins[index]["tasks"] == 1
     assert sum(b["tasks"] for b in bins) == 1
     assert progress_over_time(project=task.project)["points"][-1][TaskState.REVIEW] == 1
-    assert points_cost(project=task.project) == {"points": 0, "accepted": 0, "per_label": None}
+    assert points_cost(project=task.project) == {
+        "points": 0,
+        "accepted": 0,
+        "per_label": None,
+        "answers_per_label": None,
+    }
 
 
 def test_workers_table_flags_a_worker_who_answers_implausibly_fast(crowded):

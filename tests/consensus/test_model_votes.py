@@ -10,7 +10,9 @@ import pytest
 
 from annotations.models import Task, TaskState
 from annotations.services.gold import gold_set
+from consensus.dashboard import dashboard_figures
 from consensus.models import ConsensusResult, WorkerSkill
+from consensus.quality import workers_table
 from predictions.models import ModelVersion, Prediction
 from tests.helpers import lease, submit
 from workers.models import PointsEntry
@@ -147,3 +149,25 @@ def test_a_useless_model_changes_nothing(
     assert task.state == TaskState.ACCEPTED
     assert task.answers_count == 3
     assert all("prediction" not in c for c in ConsensusResult.objects.get(task=task).contributors)
+
+
+def test_the_dashboards_show_the_model_beside_the_people_and_answers_per_label(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a credible model and one task decided with one person's answer
+    project = make_project(images=11, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
+    post_predictions(requester_client, project, labels, capture=capture)
+    answer(worker_clients[0], project, "taxi", capture)
+    # when staff look at the figures and the workers table
+    figures = dashboard_figures(project=project)
+    rows = {r["username"]: r for r in workers_table(project=project)}
+    # then one person's answer per accepted label, and the model listed by name, as a model
+    assert figures["cost"]["answers_per_label"] == 1.0
+    model = rows["m@1 (model)"]
+    assert model["model"] is True
+    assert model["gold_answers"] == 10
+    assert model["points"] == 0
+    assert rows["w0"]["model"] is False
