@@ -48,6 +48,10 @@ class Project(TimeStampedModel):
     task_order = models.CharField(
         max_length=20, choices=TaskOrder.choices, default=TaskOrder.NEAREST_COMPLETION
     )
+    # Accept a credible model's sure prediction without people; this share of those tasks
+    # still goes to people as an audit of the model (consensus/model_votes.py).
+    model_auto_accept = models.BooleanField(default=False)
+    model_audit_share = models.FloatField(default=0.05)
     status = models.CharField(
         max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )
@@ -99,6 +103,10 @@ class Task(TimeStampedModel):
     # How unsure the models that predicted this task are, in [0, 1] (predictions set it through
     # task_states.tasks_doubt_set); None: no model has predicted it.
     model_doubt = models.FloatField(null=True, blank=True)
+    # Auto-accept: True for a task drawn as an audit of the model (people decide it without the
+    # model's vote), False for one the model was let decide; None: neither came up.
+    model_audit = models.BooleanField(null=True, blank=True)
+    accepted_by_model = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

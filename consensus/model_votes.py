@@ -7,22 +7,31 @@ that is wrong only loses its weight."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Avg, Count
 
-from annotations.models import Task, TaskState
-from annotations.services.task_states import task_lower_target
+from annotations.models import Project, Task, TaskState
+from annotations.services.task_states import (
+    task_accept_by_model,
+    task_lower_target,
+    task_mark_audit,
+)
 from predictions.models import ModelVersion, Prediction
+from predictions.payloads import doubt
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 
 from .aggregate import gold_grade
 from .algorithms.skill import GOLD_WEIGHT, BetaSkill
-from .models import WorkerSkill
+from .models import ConsensusResult, Decision, WorkerSkill
 
 GOLD_PASS = 0.5
+AUTO_METHOD = "model_auto"  # ConsensusResult.method of a task accepted on a model's word
+MIN_AUDITS = 5  # audits decided before their accuracy can stop auto-accept
 
 
 @dataclass(frozen=True)
@@ -55,16 +64,46 @@ def model_skill(*, version: ModelVersion, lock: bool = False) -> WorkerSkill:
     return rows.get(worker_id=version.voter_id, project_id=version.project_id)
 
 
-def model_votes_apply(*, model_id: object) -> dict:
-    """Grade the model's new predictions on gold; if it is credible now, lower the target of
-    every open task it predicted and score those that already have enough answers. Safe to run
-    twice: graded predictions are not graded again, a lowered target is not lowered again."""
+def model_votes_apply(*, model_id: object, rng: random.Random | None = None) -> dict:
+    """Grade the model's new predictions on gold; if it is credible now, take each open task it
+    predicted: accept it on the model's word (auto-accept, when the project asks for it and the
+    model is sure and its audits hold), or draw it as an audit for people, or else lower its
+    target and score those that already have enough answers. Safe to run twice: graded
+    predictions are not graded again, a task taken is not taken again."""
     version = ModelVersion.objects.select_related("project").get(pk=model_id)
     graded = _gold_grade(version)
-    lowered = 0
-    if model_credible(model_skill(version=version)):
-        lowered = sum(_task_lower(task_id) for task_id in _tasks_to_lower(version))
-    return {"graded": graded, "lowered": lowered}
+    skill = model_skill(version=version)
+    outcomes: dict[str, int] = {"graded": graded, "accepted": 0, "audit": 0, "lowered": 0}
+    if model_credible(skill):
+        auto = auto_accept_on(version=version, skill=skill)
+        for prediction in _open_predictions(version):
+            outcome = _task_take(prediction, skill, auto, rng or random.Random())
+            if outcome:
+                outcomes[outcome] += 1
+    return outcomes
+
+
+def auto_accept_on(*, version: ModelVersion, skill: WorkerSkill) -> bool:
+    """The project asks for it, the model's measured accuracy reaches the acceptance threshold,
+    and its audits so far (once there are enough) agree with people as often."""
+    project = version.project
+    if not project.model_auto_accept or skill.accuracy < project.acceptance_threshold:
+        return False
+    audit = audit_figures(version=version)
+    return audit["audited"] < MIN_AUDITS or audit["accuracy"] >= project.acceptance_threshold
+
+
+def audit_figures(*, version: ModelVersion) -> dict:
+    """How the model's audited predictions compared with what people decided."""
+    rows = Prediction.objects.filter(model=version, task__model_audit=True)
+    graded = rows.filter(agreement__isnull=False).aggregate(n=Count("id"), mean=Avg("agreement"))
+    accepted = Prediction.objects.filter(model=version, task__accepted_by_model=True).count()
+    return {
+        "audits": rows.count(),
+        "audited": graded["n"],
+        "accuracy": graded["mean"],
+        "auto_accepted": accepted,
+    }
 
 
 @transaction.atomic
@@ -90,26 +129,64 @@ def _gold_grade(version: ModelVersion) -> int:
     return len(pending)
 
 
-def _tasks_to_lower(version: ModelVersion) -> list[object]:
-    rows = Prediction.objects.filter(
-        model=version,
-        task__is_gold=False,
-        task__state=TaskState.OPEN,
-        task__target_redundancy__gt=1,
-    )
-    return list(rows.values_list("task_id", flat=True))
+def _open_predictions(version: ModelVersion) -> list[Prediction]:
+    rows = Prediction.objects.filter(model=version, task__is_gold=False, task__state=TaskState.OPEN)
+    return list(rows.only("id", "task_id", "payload").order_by("task_id"))
 
 
 @transaction.atomic
-def _task_lower(task_id: object) -> int:
-    task = Task.objects.select_for_update(of=("self",), no_key=True).get(pk=task_id)
+def _task_take(
+    prediction: Prediction, skill: WorkerSkill, auto: bool, rng: random.Random
+) -> str | None:
+    task = (
+        Task.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("project")
+        .get(pk=prediction.task_id)
+    )
+    if task.state != TaskState.OPEN or task.model_audit:
+        return None  # decided, or an audit: people decide it as they would without a model
+    project = task.project
+    if auto and task.model_audit is None and not task.slots_taken and _sure(prediction, project):
+        if rng.random() < project.model_audit_share:
+            task_mark_audit(task=task)
+            return "audit"
+        _accept_by_model(task, prediction, skill)
+        return "accepted"
     target = max(task.slots_taken, 1)
-    if task.state != TaskState.OPEN or target >= task.target_redundancy:
-        return 0
+    if target >= task.target_redundancy:
+        return None
     task_lower_target(task=task, target=target)
     if task.answers_count and task.answers_count >= task.target_redundancy:
         job_send_on_commit(jobs.SCORE, str(task.pk))  # enough answers already: decide now
-    return 1
+    return "lowered"
+
+
+def _sure(prediction: Prediction, project: Project) -> bool:
+    """Sure enough to stand without people: no class or shape nearer a coin flip than the
+    project's acceptance threshold allows."""
+    return doubt(prediction.payload) <= 1.0 - project.acceptance_threshold
+
+
+def _accept_by_model(task: Task, prediction: Prediction, skill: WorkerSkill) -> None:
+    label = _label_of(_sure_part(prediction.payload))
+    task_accept_by_model(task=task, label=label, confidence=skill.accuracy)
+    values = {
+        "label": label,
+        "confidence": skill.accuracy,
+        "method": AUTO_METHOD,
+        "decision": Decision.ACCEPT,
+        "contributors": [
+            {"prediction": str(prediction.pk), "worker": skill.worker_id, "weight": 1.0}
+        ],
+        "answers": 0,
+    }
+    ConsensusResult.objects.update_or_create(task=task, defaults=values)
+
+
+def _label_of(payload: dict) -> dict:
+    """The accepted label in the shape people's consensus gives it: a class without its score,
+    shapes with theirs."""
+    return {k: v for k, v in payload.items() if k != "score"}
 
 
 def model_votes_for(*, task: Task) -> list[ModelVote]:

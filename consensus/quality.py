@@ -16,6 +16,7 @@ from workers.models import PointsEntry
 
 from .algorithms.skill import PRIOR_ALPHA, PRIOR_BETA
 from .copying import copying_partners
+from .model_votes import audit_figures
 from .models import WorkerSkill
 
 User = get_user_model()
@@ -79,7 +80,8 @@ def workers_table(*, project: Project) -> list[dict]:
     partners = {p["partner"] for pk in ids for p in copying.get(pk, [])}
     names = dict(User.objects.filter(pk__in=ids | partners).values_list("pk", "username"))
     # A model votes as an account of its own: shown by its name, beside the people.
-    models = dict(ModelVersion.objects.filter(project=project).values_list("voter_id", "name"))
+    versions = {v.voter_id: v for v in ModelVersion.objects.filter(project=project)}
+    models = {pk: v.name for pk, v in versions.items()}
     names |= {pk: f"{name} (model)" for pk, name in models.items() if pk in names}
     table = []
     for pk in ids:
@@ -87,6 +89,7 @@ def workers_table(*, project: Project) -> list[dict]:
             pk, names[pk], rows.get(pk, {}), skills.get(pk), points.get(pk, 0), pk in blocks
         )
         row["model"] = pk in models
+        row["audit"] = audit_figures(version=versions[pk]) if pk in versions else None
         row["block_reason"] = blocks.get(pk)
         _copying_add(row, copying.get(pk, []), names)
         table.append(row)

@@ -312,7 +312,9 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
 def _decide(task: Task, annotations: list[Annotation]) -> Decision:
     votes = model_votes_for(task=task)
-    skills = _skills(task, annotations, extra=[v.voter_id for v in votes])
+    # An audit of a model is decided by people alone; the model is graded against them after.
+    audited, votes = (votes, []) if task.model_audit else ([], votes)
+    skills = _skills(task, annotations, extra=[v.voter_id for v in votes + audited])
     fused = _fuse(task, annotations, skills, votes)
     decision = decision_for(
         confidence=fused.confidence, answers=len(annotations), task=task, model_voted=bool(votes)
@@ -320,6 +322,11 @@ def _decide(task: Task, annotations: list[Annotation]) -> Decision:
     _record(task, annotations, votes, fused, decision)
     if decision == Decision.ACCEPT:
         _apply_accept(task, annotations, votes, fused, skills)
+        audit_grades = [
+            gold_grade(task.project.kind, v.payload, fused.label, task.project.iou_threshold)
+            for v in audited
+        ]
+        _models_grade(audited, audit_grades, skills)
     elif decision == Decision.MORE:
         task_raise_target(task=task)
     elif decision == Decision.REVIEW:

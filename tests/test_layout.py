@@ -26,6 +26,8 @@ TASK_FIELDS = {
     "target_redundancy",
     "slots_taken",
     "answers_count",
+    "model_audit",
+    "accepted_by_model",
 }
 
 

@@ -71,6 +71,7 @@ class ProjectSerializer(StrictModelSerializer):
     moderation_daily_cap = StrictIntegerField(
         min_value=1, max_value=10_000, required=False, allow_null=True
     )
+    model_audit_share = StrictFloatField(min_value=0.0, max_value=1.0, required=False)
 
     class Meta:
         model = Project
@@ -88,6 +89,8 @@ class ProjectSerializer(StrictModelSerializer):
             "points_per_task",
             "moderation_daily_cap",
             "task_order",
+            "model_auto_accept",
+            "model_audit_share",
             "status",
             "created_at",
         ]

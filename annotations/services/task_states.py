@@ -4,6 +4,7 @@ the one place that writes them, so the invariants live beside the model they pro
     open ──accept──▶ accepted ──(batch: the crowd now says otherwise)──▶ review
       │ ╰─raise target (one more answer wanted, up to redundancy_max)
       │ ╰─lower target (a credible model voted: fewer people wanted)
+      ├──accept by model (auto-accept; or marked as an audit, for people)
       ╰──send to review──▶ review ──settle (an admin)──▶ accepted | rejected
                              ▲                                   │
                              ╰──────── reopen (an admin's undo) ─╯
@@ -36,6 +37,21 @@ def task_accept(*, task: Task, label: dict, confidence: float) -> None:
     task.state, task.accepted_label = TaskState.ACCEPTED, label
     task.confidence, task.decided_at = confidence, timezone.now()
     task.save(update_fields=["state", "accepted_label", "confidence", "decided_at"])
+
+
+def task_accept_by_model(*, task: Task, label: dict, confidence: float) -> None:
+    """Open → accepted with a credible model's prediction, no people asked (auto-accept); the
+    export says so. Caller holds the task row lock."""
+    task.model_audit, task.accepted_by_model = False, True
+    task.save(update_fields=["model_audit", "accepted_by_model"])
+    task_accept(task=task, label=label, confidence=confidence)
+
+
+def task_mark_audit(*, task: Task) -> None:
+    """Drawn as an audit of the model: people decide it, without the model's vote. Caller holds
+    the task row lock."""
+    task.model_audit = True
+    task.save(update_fields=["model_audit"])
 
 
 def task_raise_target(*, task: Task) -> None:
