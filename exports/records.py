@@ -42,6 +42,7 @@ class Record:
     shapes: list[Shape] = field(default_factory=list)  # bbox and polygon
     tag: str = ""  # classification label, or moderation verdict
     categories: list[str] = field(default_factory=list)  # moderation
+    by_model: bool = False  # accepted on a model's word (auto-accept)
 
     @property
     def file_name(self) -> str:
@@ -72,12 +73,18 @@ class Tally:
         )
         self.skipped: Counter[str] = Counter()
         self.skipped_tasks: list[dict[str, str]] = []
+        self.by_model = 0
+        self.by_model_tasks: list[str] = []
 
     @property
     def total_images(self) -> int:
         return sum(self.images.values())
 
     def add(self, record: Record) -> None:
+        if record.by_model:
+            self.by_model += 1
+            if len(self.by_model_tasks) < SKIPPED_TASKS_LISTED:
+                self.by_model_tasks.append(record.task_id)
         self.images[record.split] += 1
         self.objects[record.split] += len(record.shapes)
         for shape in record.shapes:
@@ -106,6 +113,8 @@ class Tally:
         if self.categories is not None:
             counts["categories"] = self.categories
         counts["skipped"] = dict(sorted(self.skipped.items()))
+        if self.by_model:  # only then: an export without it keeps the bytes it always had
+            counts["accepted_by_model"] = {"tasks": self.by_model, "listed": self.by_model_tasks}
         return counts
 
 
@@ -143,6 +152,7 @@ class RecordReader:
             source=source,
             confidence=row.confidence,
             answers=row.answers,
+            by_model=bool(row.by_model),
         )
         try:
             label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label

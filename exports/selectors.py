@@ -27,6 +27,7 @@ ROW_FIELDS = (
     "accepted_label",
     "confidence",
     "answers_count",
+    "accepted_by_model",
 )
 
 
@@ -40,6 +41,7 @@ class TaskRow(NamedTuple):
     label: str | None  # the accepted label as JSON text, decoded by the reader
     confidence: float | None
     answers: int
+    by_model: bool  # accepted on a model's word, no people asked (auto-accept)
 
 
 def tasks_exportable(

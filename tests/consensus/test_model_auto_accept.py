@@ -4,6 +4,8 @@ often, auto-accept stops by itself."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -11,6 +13,8 @@ from annotations.models import Task, TaskState
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from consensus.model_votes import AUTO_METHOD, audit_figures, auto_accept_on, model_skill
 from consensus.models import ConsensusResult
+from exports.dataset import dataset_write
+from exports.options import export_options_build
 from predictions.models import ModelVersion, Prediction
 from tests.consensus.test_model_votes import answer, gold_and_open, post_predictions
 from tests.helpers import png_bytes
@@ -143,3 +147,19 @@ def test_the_workers_page_shows_what_the_model_accepted_and_its_audits(
     page = client.get(f"/staff/projects/{project.pk}/workers/").content.decode()
     assert "m@1 (model)" in page
     assert "3 accepted on its word; audits: none yet" in page
+
+
+def test_an_export_says_which_labels_a_model_accepted(
+    make_project, requester_client, django_capture_on_commit_callbacks, tmp_path
+):
+    # given three tasks accepted on a model's word
+    project = auto_project(make_project, images=13, audit_share=0.0)
+    open_tasks = credible_model(requester_client, project, django_capture_on_commit_callbacks)
+    # when the project is exported
+    options = export_options_build(kind=project.kind, fmt="jsonl", split=None, min_confidence=None)
+    dataset_write(project=project, options=options, out=tmp_path / "out", as_zip=False)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    # then the manifest counts and names them
+    by_model = manifest["counts"]["accepted_by_model"]
+    assert by_model["tasks"] == 3
+    assert sorted(by_model["listed"]) == sorted(str(t.pk) for t in open_tasks)
