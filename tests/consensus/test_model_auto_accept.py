@@ -163,3 +163,16 @@ def test_an_export_says_which_labels_a_model_accepted(
     by_model = manifest["counts"]["accepted_by_model"]
     assert by_model["tasks"] == 3
     assert sorted(by_model["listed"]) == sorted(str(t.pk) for t in open_tasks)
+
+
+def test_progress_counts_what_the_model_accepted_and_the_audits(
+    make_project, requester_client, django_capture_on_commit_callbacks
+):
+    project = auto_project(make_project, images=13, audit_share=0.0)
+    credible_model(requester_client, project, django_capture_on_commit_callbacks)
+    progress = requester_client.get(f"/api/v1/projects/{project.pk}/progress/").json()
+    assert progress["models"] == {
+        "accepted_by_model": 3,
+        "audits": 0,
+        "answers_per_accepted_label": 0.0,
+    }
