@@ -45,6 +45,12 @@ def gold_and_open(project, golds: int) -> tuple[list[Task], list[Task]]:
     return tasks[:golds], tasks[golds:]
 
 
+def targets(tasks: list[Task]) -> set[int]:
+    """The answers the tasks now want, as a set."""
+    rows = Task.objects.filter(pk__in=[t.pk for t in tasks])
+    return set(rows.values_list("target_redundancy", flat=True))
+
+
 def model_skill() -> WorkerSkill:
     return WorkerSkill.objects.get(worker=ModelVersion.objects.get().voter)
 
@@ -84,24 +90,13 @@ def test_a_credible_model_lets_one_agreeing_person_decide_a_task(
     golds, open_tasks = gold_and_open(project, 10)
     capture = django_capture_on_commit_callbacks
     post_predictions(requester_client, project, {t.pk: "car" for t in golds}, capture=capture)
-    post_predictions(
-        requester_client, project, {t.pk: "taxi" for t in open_tasks}, model="m@1b", capture=capture
-    )
+    predicted = {t.pk: "taxi" for t in open_tasks}
+    post_predictions(requester_client, project, predicted, model="m@1b", capture=capture)
     # (a second version has no record yet: it must not lower anything)
-    assert set(
-        Task.objects.filter(pk__in=[t.pk for t in open_tasks]).values_list(
-            "target_redundancy", flat=True
-        )
-    ) == {3}
-    post_predictions(
-        requester_client, project, {t.pk: "taxi" for t in open_tasks}, model="m@1", capture=capture
-    )
+    assert targets(open_tasks) == {3}
+    post_predictions(requester_client, project, predicted, model="m@1", capture=capture)
     # then the open tasks want one person now
-    assert set(
-        Task.objects.filter(pk__in=[t.pk for t in open_tasks]).values_list(
-            "target_redundancy", flat=True
-        )
-    ) == {1}
+    assert targets(open_tasks) == {1}
     # when one worker agrees with the model
     work = answer(worker_clients[0], project, "taxi", capture)
     # then the task is accepted on that one answer, the model's vote counted and never paid
