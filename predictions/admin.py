@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ModelVersion, Prediction
+from .models import ModelVersion, OnnxModel, Prediction
 
 
 @admin.register(ModelVersion)
@@ -15,3 +15,10 @@ class PredictionAdmin(admin.ModelAdmin):
     list_display = ["model", "task", "top_score", "gold_grade", "agreement", "created_at"]
     readonly_fields = [field.name for field in Prediction._meta.fields]  # as posted, never edited
     list_select_related = ["model"]
+
+
+@admin.register(OnnxModel)
+class OnnxModelAdmin(admin.ModelAdmin):
+    list_display = ["version", "state", "size", "created_at"]
+    list_filter = ["state"]
+    readonly_fields = [field.name for field in OnnxModel._meta.fields]  # a file as uploaded

@@ -1,4 +1,5 @@
-"""A model version of a project, and its predictions on the project's tasks."""
+"""A model version of a project, its predictions on the project's tasks, and the ONNX file that
+makes them here when the requester uploaded one."""
 
 from django.conf import settings
 from django.db import models
@@ -51,3 +52,51 @@ class Prediction(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.model} on {self.task_id}"
+
+
+class OnnxModelState(models.TextChoices):
+    PENDING = "pending"  # stored and checked at upload; no worker has loaded it yet
+    READY = "ready"  # a worker loaded it: it runs on the project's new tasks
+    FAILED = "failed"  # a worker could not load it (last_error says why); it is not run again
+
+
+class OnnxModel(TimeStampedModel):
+    """An uploaded ONNX file that makes its model version's predictions here (predictions/runs.py).
+
+    ``spec`` holds the ModelSpec's fields as the requester declared them (task, input_size,
+    class_labels, score_threshold, iou_threshold, mean, std). The file is stored by content at
+    ``<MEDIA_ROOT>/models/<sha256>.onnx`` (predictions/model_files.py) and read back only if its
+    digest still matches. ``running_until`` is the lease of the one job running it: a second job
+    (the beat's, a redelivery) finds it held and leaves, so batches never run twice at once."""
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="onnx")
+    spec = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    state = models.CharField(
+        max_length=10, choices=OnnxModelState.choices, default=OnnxModelState.PENDING
+    )
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    running_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.version} (ONNX)"
+
+
+class OnnxRunFailure(TimeStampedModel):
+    """A task the model could not predict (its image unreadable, the run failed, or the output
+    not a valid answer for the task): counted, and not tried again by this model. The unique
+    constraint keeps a retried batch from counting it twice."""
+
+    model = models.ForeignKey(OnnxModel, on_delete=models.CASCADE, related_name="failures")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="onnx_failures")
+    code = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "task"], name="one_onnx_failure_per_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} failed on {self.task_id}: {self.code}"

@@ -14,6 +14,8 @@ EXPORT_BUILD = "exports.build"
 EXPORT_SWEEP = "exports.sweep"
 WEBHOOK_DELIVER = "exports.deliver_webhook"
 MODEL_VOTES = "consensus.model_votes"
+RUN_MODEL = "predictions.run_model"
+SWEEP_MODELS = "predictions.sweep_models"
 
 # A database error (a restart, a lock timeout) is retried with exponential backoff up to 5 min;
 # the jobs are idempotent, so a retry after a partial attempt is harmless.

@@ -271,6 +271,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": jobs.EXPIRE_LEASES, "schedule": 60.0},
     "sweep-unscored": {"task": jobs.SWEEP_UNSCORED, "schedule": 60.0},
     "sweep-exports": {"task": jobs.EXPORT_SWEEP, "schedule": 60.0},
+    # Uploaded ONNX models run on tasks they have not predicted yet (predictions/runs.py).
+    "sweep-models": {"task": jobs.SWEEP_MODELS, "schedule": 60.0},
     # Dawid–Skene over each active project and skills re-estimated (consensus/batch.py).
     "rescore-projects": {
         "task": jobs.RESCORE_ACTIVE,

@@ -19,6 +19,7 @@ from accounts.services import user_role
 from annotations.models import Task
 from tests.annotations.bad_input.contract import assert_refused, stored
 from tests.helpers import NOWHERE, lease, png_bytes, submit
+from tests.predictions.helpers import ONNX, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,10 @@ def _images(task: str) -> dict:
     return {"images": [SimpleUploadedFile("new.png", png_bytes(seed=901), "image/png")]}
 
 
+def _model(task: str) -> dict:
+    return upload_form()
+
+
 REQUESTER_OBJECT_ROUTES = [
     Route("project-detail", "get", "/api/v1/projects/{project}/"),
     Route("project-detail", "patch", "/api/v1/projects/{project}/", lambda t: {"name": "Mine now"}),
@@ -70,6 +75,13 @@ REQUESTER_OBJECT_ROUTES = [
             "model": "m@1",
             "predictions": [{"task": t, "payload": {"label": "taxi", "score": 1}}],
         },
+    ),
+    Route("project-models", "get", "/api/v1/projects/{project}/models/"),
+    # The owner's upload succeeds only where the onnx extra is installed (else onnx_unavailable).
+    *(
+        [Route("project-models", "post", "/api/v1/projects/{project}/models/", _model, "multipart")]
+        if ONNX
+        else []
     ),
     Route("task-image", "get", "/api/v1/tasks/{task}/image/"),
 ]

@@ -19,6 +19,7 @@ from annotations.models import Task, TaskState
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from tests.consensus.test_review import answer
 from tests.helpers import PASSWORD, client_for, db_snapshot, lease, png_bytes
+from tests.predictions.helpers import UPLOAD_STATUS, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                 {"task": w.ids["fresh_task"], "payload": {"label": "taxi", "score": 1}}
             ],
         },
+    ),
+    # an uploaded ONNX model: the owner's (and staff's) to upload and list; without the onnx
+    # extra the upload is refused (onnx_unavailable) after the same 404 for requester B
+    ("GET", P + "{project_id}/models/"): Op((401, 403, 200, 404, 200)),
+    ("POST", P + "{project_id}/models/"): Op(
+        (401, 403, UPLOAD_STATUS, 404, UPLOAD_STATUS), lambda w: upload_form(), "multipart"
     ),
     # workers: only worker accounts; an image only to its owner, staff, or a live lease on it
     ("POST", "/api/v1/work/next/"): Op((401, 200, 403, 403, 403), lambda w: {}),

@@ -97,7 +97,8 @@ def _body_limits() -> tuple[int, dict[str, int]]:
 
 def test_proxy_body_limits_are_the_apps():
     """client_max_body_size is what ApiBodyLimitMiddleware lets through: JSON bodies everywhere,
-    multipart on the one upload route, whose path the location must match."""
+    multipart on the routes that take files (images, prediction files, ONNX models), whose paths
+    the locations must match."""
     top, locations = _body_limits()
     assert top == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     limits = settings.SEBENZAI
@@ -105,10 +106,11 @@ def test_proxy_body_limits_are_the_apps():
         limits["IMAGE_MAX_BYTES"] * settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         limits["ARCHIVE_MAX_BYTES"],
     )
-    [(pattern, size)] = locations.items()
-    assert size == multipart
-    assert re.search(pattern, reverse("project-upload", args=[uuid.uuid4()]))
-    assert not re.search(pattern, reverse("project-list"))
+    assert set(locations.values()) == {multipart}
+    for route in ("project-upload", "project-predictions", "project-models"):
+        path = reverse(route, args=[uuid.uuid4()])
+        assert any(re.search(pattern, path) for pattern in locations), route
+    assert not any(re.search(pattern, reverse("project-list")) for pattern in locations)
 
 
 def test_compose_puts_the_proxy_in_front():
@@ -395,7 +397,7 @@ def test_proxy_refuses_bodies_over_the_apps_limits(accounts, proxy):
     projects = reverse("project-list")
     json_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     _, locations = _body_limits()
-    [upload_limit] = locations.values()
+    (upload_limit,) = set(locations.values())  # one multipart cap on every route taking files
 
     def refused(path: str, length: int, kind: str) -> None:
         status, headers, body = raw_request(

@@ -1,7 +1,6 @@
-"""The ONNX runner on tiny graphs built here with onnx.helper: no weights are downloaded.
-
-A colour classifier (mean of each channel -> logits), and fake YOLO exports whose output is a
-constant tensor (plus 0 × the input's mean, so it is a function of the input) with known boxes.
+"""The ONNX runner on tiny graphs built with onnx.helper (tests/predictions/helpers.py): no
+weights are downloaded. A colour classifier (mean of each channel -> logits), and fake YOLO
+exports whose output is a constant tensor with known boxes.
 """
 
 import numpy as np
@@ -16,65 +15,20 @@ from PIL import Image  # noqa: E402
 from predictions.onnx import ModelSpec, checks, model_load, model_predict, runner  # noqa: E402
 from predictions.onnx.images import letterbox_batch, letterbox_fit  # noqa: E402
 from sebenzai.common.errors import PayloadInvalid  # noqa: E402
+from tests.predictions.helpers import (  # noqa: E402
+    colour_classifier,
+    constant_output,
+    graph_bytes,
+    image_input,
+    tensor_output,
+    yolo_output,
+)
 
 COLOURS = ["red", "green", "blue"]
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
 
-# --- graphs -----------------------------------------------------------------------------------
-
-
-def _model_bytes(nodes, inputs, outputs, initializers=(), opset=17) -> bytes:
-    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    return model.SerializeToString()
-
-
-def _image_input(shape=(1, 3, 32, 32), elem_type=TensorProto.FLOAT):
-    return helper.make_tensor_value_info("images", elem_type, list(shape))
-
-
-def _scores(name="scores", shape=(1, None), elem_type=TensorProto.FLOAT):
-    return helper.make_tensor_value_info(name, elem_type, list(shape))
-
-
-def colour_classifier(*, gain=10.0, softmax=False, input_shape=(1, 3, 32, 32), classes=3) -> bytes:
-    """Logits = gain × the mean of each channel (then a fourth, fifth… class at 0)."""
-    weights = np.zeros((3, classes), np.float32)
-    weights[:3, :3] = np.eye(3) * gain
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["images"], ["pooled"]),
-        helper.make_node("Flatten", ["pooled"], ["means"]),
-        helper.make_node("MatMul", ["means", "weights"], ["logits"]),
-    ]
-    if softmax:
-        nodes.append(helper.make_node("Softmax", ["logits"], ["scores"], axis=1))
-    output = _scores("scores" if softmax else "logits", [1, classes])
-    weights_tensor = helper.make_tensor("weights", TensorProto.FLOAT, [3, classes], weights.ravel())
-    return _model_bytes(nodes, [_image_input(input_shape)], [output], [weights_tensor])
-
-
-def constant_output(values, *, input_shape=(1, 3, 64, 64)) -> bytes:
-    """A graph whose output is ``values`` whatever the image (it still reads the image)."""
-    values = np.asarray(values, np.float32)
-    nodes = [
-        helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
-        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
-        helper.make_node("Constant", [], ["fixed"], value=numpy_helper.from_array(values)),
-        helper.make_node("Add", ["fixed", "nothing"], ["output"]),
-    ]
-    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
-    output = helper.make_tensor_value_info("output", TensorProto.FLOAT, list(values.shape))
-    return _model_bytes(nodes, [_image_input(input_shape)], [output], [zero])
-
-
-def yolo_output(boxes, classes: int) -> np.ndarray:
-    """[1, 4 + classes, anchors] from rows (cx, cy, w, h, class, score), as Ultralytics lays it."""
-    output = np.zeros((1, 4 + classes, len(boxes)), np.float32)
-    for anchor, (cx, cy, w, h, cls, score) in enumerate(boxes):
-        output[0, :4, anchor] = (cx, cy, w, h)
-        output[0, 4 + cls, anchor] = score
-    return output
+# --- models ---------------------------------------------------------------------------------
 
 
 def yolo(boxes, class_labels, *, input_size=(64, 64), **spec_fields):
@@ -161,8 +115,8 @@ def test_a_half_precision_export_is_fed_half_precision_pixels():
         helper.make_node("GlobalAveragePool", ["pixels"], ["pooled"]),
         helper.make_node("Flatten", ["pooled"], ["logits"]),
     ]
-    model_bytes = _model_bytes(
-        nodes, [_image_input(elem_type=TensorProto.FLOAT16)], [_scores("logits", [1, 3])]
+    model_bytes = graph_bytes(
+        nodes, [image_input(elem_type=TensorProto.FLOAT16)], [tensor_output("logits", [1, 3])]
     )
     # when it sees a green image
     prediction = model_predict(model_load(model_bytes, classifier_spec()), image(GREEN))
@@ -373,7 +327,7 @@ def test_a_constant_kept_in_an_external_file_is_refused():
 def test_an_operator_outside_standard_onnx_is_refused(domain):
     # given a graph with an operator from another domain
     nodes = [helper.make_node("Magic", ["images"], ["scores"], domain=domain)]
-    graph = helper.make_graph(nodes, "g", [_image_input()], [_scores()])
+    graph = helper.make_graph(nodes, "g", [image_input()], [tensor_output()])
     imports = [helper.make_opsetid("", 17), helper.make_opsetid(domain, 1)]
     model_bytes = helper.make_model(graph, opset_imports=imports).SerializeToString()
     # then it is refused, naming the operator
@@ -386,13 +340,13 @@ def test_an_operator_outside_standard_onnx_is_found_inside_a_branch():
     # given a graph whose If node hides a custom operator in its else branch
     def branch(op_type, domain=""):
         node = helper.make_node(op_type, ["images"], ["picked"], domain=domain)
-        return helper.make_graph([node], op_type, [], [_scores("picked", [1, 3, 32, 32])])
+        return helper.make_graph([node], op_type, [], [tensor_output("picked", [1, 3, 32, 32])])
 
     condition = helper.make_tensor("yes", TensorProto.BOOL, [], [True])
     node = helper.make_node(
         "If", ["yes"], ["out"], then_branch=branch("Identity"), else_branch=branch("Magic", "x.y")
     )
-    graph = helper.make_graph([node], "g", [_image_input()], [_scores("out", [1, 3, 32, 32])])
+    graph = helper.make_graph([node], "g", [image_input()], [tensor_output("out", [1, 3, 32, 32])])
     graph.initializer.append(condition)
     imports = [helper.make_opsetid("", 17), helper.make_opsetid("x.y", 1)]
     model_bytes = helper.make_model(graph, opset_imports=imports).SerializeToString()
@@ -412,8 +366,8 @@ def test_an_operator_outside_standard_onnx_is_found_inside_a_branch():
 def test_an_input_that_is_not_a_float_rgb_image_batch_is_refused(input_shape, elem_type, expected):
     # given a graph taking something other than [1|N, 3, H, W] floats
     nodes = [helper.make_node("Identity", ["images"], ["out"])]
-    output = _scores("out", input_shape, elem_type)
-    model_bytes = _model_bytes(nodes, [_image_input(input_shape, elem_type)], [output])
+    output = tensor_output("out", input_shape, elem_type)
+    model_bytes = graph_bytes(nodes, [image_input(input_shape, elem_type)], [output])
     # then it is refused with the shape or type it has
     refusal = _refusal(model_bytes, classifier_spec())
     assert (refusal.code, refusal.field) == ("model_input_unsupported", "model")
@@ -422,9 +376,9 @@ def test_an_input_that_is_not_a_float_rgb_image_batch_is_refused(input_shape, el
 
 def test_a_model_with_two_inputs_is_refused():
     nodes = [helper.make_node("Add", ["images", "other"], ["out"])]
-    inputs = [_image_input(), _scores("other", [1, 3, 32, 32])]
-    output = _scores("out", [1, 3, 32, 32])
-    refusal = _refusal(_model_bytes(nodes, inputs, [output]), classifier_spec())
+    inputs = [image_input(), tensor_output("other", [1, 3, 32, 32])]
+    output = tensor_output("out", [1, 3, 32, 32])
+    refusal = _refusal(graph_bytes(nodes, inputs, [output]), classifier_spec())
     assert refusal.code == "model_input_unsupported"
 
 
@@ -462,8 +416,8 @@ def test_a_model_that_fails_on_an_image_is_refused_at_upload():
     # given a graph that reshapes any image to 7 values, which no image has
     nodes = [helper.make_node("Reshape", ["images", "seven"], ["out"])]
     seven = helper.make_tensor("seven", TensorProto.INT64, [2], [1, 7])
-    output = _scores("out", [1, 7])
-    model_bytes = _model_bytes(nodes, [_image_input(("N", 3, "H", "W"))], [output], [seven])
+    output = tensor_output("out", [1, 7])
+    model_bytes = graph_bytes(nodes, [image_input(("N", 3, "H", "W"))], [output], [seven])
     # then the trial run at load refuses it with onnxruntime's reason, without its preamble
     refusal = _refusal(model_bytes, classifier_spec())
     assert (refusal.code, refusal.field) == ("model_run_failed", "model")
@@ -505,7 +459,7 @@ def _endless_loop() -> bytes:
         helper.make_tensor("yes", TensorProto.BOOL, [], [True]),
     ]
     output = helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 3])
-    return _model_bytes(nodes, [_image_input()], [output], initializers)
+    return graph_bytes(nodes, [image_input()], [output], initializers)
 
 
 def test_a_model_that_runs_past_its_time_budget_is_stopped(monkeypatch):
