@@ -19,9 +19,11 @@ from .serializers import PredictionFileSerializer, PredictionsRequestSerializer
 from .services import items_from_json, models_of, predictions_store
 
 
-class ProjectPredictionsView(APIView):
+class ProjectUploadView(APIView):
+    """A project's owner (or staff) sends files or many items: POST is throttled as uploads are,
+    and another requester's project is a 404, as one that does not exist."""
+
     permission_classes = [IsRequester]
-    parser_classes = [JSONParser, MultiPartParser]
 
     def get_throttles(self):
         return [UploadThrottle()] if self.request.method == "POST" else []
@@ -29,6 +31,10 @@ class ProjectPredictionsView(APIView):
     def _project(self) -> Project:
         visible = projects_visible(user=self.request.user)
         return get_object_or_404(visible, pk=self.kwargs["project_id"])
+
+
+class ProjectPredictionsView(ProjectUploadView):
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(responses={200: dict})
     def get(self, request, project_id):

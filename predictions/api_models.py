@@ -14,19 +14,14 @@ import json
 import re
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.permissions import IsRequester
-from annotations.models import Project
-from annotations.selectors import projects_visible
 from sebenzai.common.serializers import StrictCharField, StrictSerializer
-from sebenzai.common.throttles import UploadThrottle
 
+from .api import ProjectUploadView
 from .models import MAX_MODEL_NAME
 from .onnx_models import onnx_model_upload, onnx_models_of, onnx_runtime_check
 
@@ -65,16 +60,8 @@ class ModelUploadSerializer(StrictSerializer):
         return width, int(match[2] or width)
 
 
-class ProjectModelsView(APIView):
-    permission_classes = [IsRequester]
+class ProjectModelsView(ProjectUploadView):
     parser_classes = [MultiPartParser]
-
-    def get_throttles(self):
-        return [UploadThrottle()] if self.request.method == "POST" else []
-
-    def _project(self) -> Project:
-        visible = projects_visible(user=self.request.user)
-        return get_object_or_404(visible, pk=self.kwargs["project_id"])
 
     @extend_schema(responses={200: dict})
     def get(self, request, project_id):
