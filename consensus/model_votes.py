@@ -41,6 +41,7 @@ class ModelVote:
     prediction: Prediction
     voter_id: int
     payload: dict  # the prediction less the shapes it is not sure of
+    accuracy: float  # the vote's weight: the model's skill, or its score for a class if lower
 
 
 def model_credible(skill: WorkerSkill | None) -> bool:
@@ -152,7 +153,7 @@ def _task_take(
             return "audit"
         _accept_by_model(task, prediction, skill)
         return "accepted"
-    target = max(task.slots_taken, 1)
+    target = max(task.slots_taken, 1 if _sure(prediction, project) else 2)
     if target >= task.target_redundancy:
         return None
     task_lower_target(task=task, target=target)
@@ -164,7 +165,7 @@ def _task_take(
 def _sure(prediction: Prediction, project: Project) -> bool:
     """Sure enough to stand without people: no class or shape nearer a coin flip than the
     project's acceptance threshold allows."""
-    return doubt(prediction.payload) <= 1.0 - project.acceptance_threshold
+    return doubt(prediction.payload) <= round(1.0 - project.acceptance_threshold, 4)
 
 
 def _accept_by_model(task: Task, prediction: Prediction, skill: WorkerSkill) -> None:
@@ -189,23 +190,25 @@ def _label_of(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k != "score"}
 
 
-def model_votes_for(*, task: Task) -> list[ModelVote]:
-    """The votes of the credible models that predicted ``task``, in a stable order."""
-    predictions = list(
-        Prediction.objects.filter(task=task).select_related("model").order_by("model__created_at")
-    )
-    if not predictions:
-        return []
-    voters = [p.model.voter_id for p in predictions]
-    skills = {
-        s.worker_id: s
-        for s in WorkerSkill.objects.filter(project_id=task.project_id, worker_id__in=voters)
-    }
-    return [
-        ModelVote(p, p.model.voter_id, _sure_part(p.payload))
-        for p in predictions
-        if model_credible(skills.get(p.model.voter_id))
-    ]
+def task_predictions(*, task: Task) -> list[Prediction]:
+    """The models' predictions on ``task``, in a stable order, each with its model."""
+    rows = Prediction.objects.filter(task=task).select_related("model")
+    return list(rows.order_by("model__created_at"))
+
+
+def model_votes(
+    *, predictions: list[Prediction], skills: dict[int, WorkerSkill]
+) -> list[ModelVote]:
+    """The votes among ``predictions`` of the models credible by ``skills`` (their rows, as
+    the scorer locked them)."""
+    votes = []
+    for prediction in predictions:
+        skill = skills.get(prediction.model.voter_id)
+        if skill is not None and model_credible(skill):
+            payload = _sure_part(prediction.payload)
+            accuracy = min(skill.accuracy, payload.get("score", 1.0))
+            votes.append(ModelVote(prediction, skill.worker_id, payload, accuracy))
+    return votes
 
 
 def _sure_part(payload: dict) -> dict:

@@ -28,7 +28,7 @@ from workers.services import Award, points_award
 from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
 from .algorithms.suspension import gold_failing
-from .model_votes import ModelVote, model_votes_for
+from .model_votes import ModelVote, model_votes, task_predictions
 from .models import ConsensusResult, Decision, WorkerSkill
 
 logger = logging.getLogger(__name__)
@@ -176,43 +176,52 @@ def _apply_accept(
     votes: list[ModelVote],
     fused: Fused,
     skills: dict[int, WorkerSkill],
+    audited: list[ModelVote],
 ) -> None:
     task_accept(task=task, label=fused.label, confidence=fused.confidence)
     people = fused.agreement[: len(annotations)]
-    _models_grade(votes, fused.agreement[len(annotations) :], skills)
     graded, awards = [], []
     for annotation, agreement in zip(annotations, people, strict=True):
         if annotation.agreement is None:
-            skill = skills[annotation.worker_id]
-            _observe(skill, agreement, AGREEMENT_WEIGHT)
-            skill.agreed += int(agreement >= AGREEMENT_PASS)
-            skill.disagreed += int(agreement < AGREEMENT_PASS)
+            _count_agreement(skills[annotation.worker_id], agreement)
             annotation.agreement = agreement
             graded.append(annotation)
         if agreement >= AGREEMENT_PASS:
             points = answer_points(task=task, agreement=agreement)
             awards.append(Award(annotation.worker_id, annotation.pk, PointsReason.ACCEPTED, points))
     Annotation.objects.bulk_update(graded, ["agreement"])
-    _skills_save([skills[a.worker_id] for a in graded])
+    moved = _models_grade(task, votes, fused.agreement[len(annotations) :], audited, skills)
+    _skills_save([skills[a.worker_id] for a in graded] + moved)
     points_award(awards=awards)
 
 
 def _models_grade(
-    votes: list[ModelVote], agreements: list[float], skills: dict[int, WorkerSkill]
-) -> None:
-    """A model's agreement with the accepted label moves its skill as a person's does; it
-    earns nothing."""
-    graded = []
-    for vote, agreement in zip(votes, agreements, strict=True):
-        if vote.prediction.agreement is None:
-            skill = skills[vote.voter_id]
-            _observe(skill, agreement, AGREEMENT_WEIGHT)
-            skill.agreed += int(agreement >= AGREEMENT_PASS)
-            skill.disagreed += int(agreement < AGREEMENT_PASS)
-            vote.prediction.agreement = agreement
-            graded.append(vote.prediction)
+    task: Task,
+    votes: list[ModelVote],
+    agreements: list[float],
+    audited: list[ModelVote],
+    skills: dict[int, WorkerSkill],
+) -> list[WorkerSkill]:
+    """Each model's agreement with the accepted label is kept; it earns nothing. Only an audit
+    (a label people decided without the model) moves the model's skill, as an agreement moves
+    a person's: where its own vote helped decide, agreeing is no independent evidence, and
+    counting it would let a model vouch for itself. Returns the skill rows moved."""
+    project = task.project
+    audit_grades = [
+        gold_grade(project.kind, v.payload, task.accepted_label, project.iou_threshold)
+        for v in audited
+    ]
+    graded, moved = [], []
+    for vote, agreement in zip(votes + audited, agreements + audit_grades, strict=True):
+        if vote.prediction.agreement is not None:
+            continue
+        vote.prediction.agreement = agreement
+        graded.append(vote.prediction)
+        if vote in audited:
+            _count_agreement(skills[vote.voter_id], agreement)
+            moved.append(skills[vote.voter_id])
     Prediction.objects.bulk_update(graded, ["agreement"])
-    _skills_save([skills[p.model.voter_id] for p in graded])
+    return moved
 
 
 def agreement_regrade(
@@ -270,12 +279,10 @@ def _fuse(
 ) -> Fused:
     """The people's answers, then the credible models' votes, each weighted by its skill."""
     votes = votes or []
-    voters = [a.worker_id for a in annotations] + [v.voter_id for v in votes]
     payloads = [a.payload for a in annotations] + [v.payload for v in votes]
+    accuracies = [skills[a.worker_id].accuracy for a in annotations] + [v.accuracy for v in votes]
     project = task.project
-    return FUSERS[project.kind](
-        payloads, [skills[w].accuracy for w in voters], project.label_names, project.iou_threshold
-    )
+    return FUSERS[project.kind](payloads, accuracies, project.label_names, project.iou_threshold)
 
 
 def counted_annotations(*, task: Task) -> list[Annotation]:
@@ -311,22 +318,19 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
 
 def _decide(task: Task, annotations: list[Annotation]) -> Decision:
-    votes = model_votes_for(task=task)
+    predictions = task_predictions(task=task)
+    extra = [p.model.voter_id for p in predictions]
+    skills = _skills(task, annotations, extra=extra)
+    votes = model_votes(predictions=predictions, skills=skills)
     # An audit of a model is decided by people alone; the model is graded against them after.
     audited, votes = (votes, []) if task.model_audit else ([], votes)
-    skills = _skills(task, annotations, extra=[v.voter_id for v in votes + audited])
     fused = _fuse(task, annotations, skills, votes)
     decision = decision_for(
         confidence=fused.confidence, answers=len(annotations), task=task, model_voted=bool(votes)
     )
     _record(task, annotations, votes, fused, decision)
     if decision == Decision.ACCEPT:
-        _apply_accept(task, annotations, votes, fused, skills)
-        audit_grades = [
-            gold_grade(task.project.kind, v.payload, fused.label, task.project.iou_threshold)
-            for v in audited
-        ]
-        _models_grade(audited, audit_grades, skills)
+        _apply_accept(task, annotations, votes, fused, skills, audited)
     elif decision == Decision.MORE:
         task_raise_target(task=task)
     elif decision == Decision.REVIEW:

@@ -65,12 +65,12 @@ def test_an_unsure_prediction_is_not_accepted_on_the_models_word(
     post_predictions(
         requester_client, project, {task.pk: "taxi"}, model="m@1", score=0.6, capture=capture
     )
-    # then people decide it, one of them enough when they agree with the model
+    # then people decide it: two of them, as the model is not sure enough for one to do
     task.refresh_from_db()
     assert (task.state, task.accepted_by_model, task.target_redundancy) == (
         TaskState.OPEN,
         False,
-        1,
+        2,
     )
 
 

@@ -110,6 +110,46 @@ def test_a_credible_model_lets_one_agreeing_person_decide_a_task(
     assert Prediction.objects.get(task=task, model__name="m@1").agreement == 1.0
 
 
+def test_a_model_does_not_vouch_for_itself_on_tasks_its_vote_decided(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a credible model and a task it helps one agreeing person decide
+    project = make_project(images=11, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
+    post_predictions(requester_client, project, labels, capture=capture)
+    before = model_skill()
+    work = answer(worker_clients[0], project, "taxi", capture)
+    # then its agreement is kept, but its skill is what gold made it: no self-confirmation
+    assert Task.objects.get(pk=work["task"]).state == TaskState.ACCEPTED
+    assert Prediction.objects.get(task_id=work["task"]).agreement == 1.0
+    after = model_skill()
+    assert (after.alpha, after.beta, after.agreed) == (before.alpha, before.beta, 0)
+
+
+def test_an_unsure_prediction_asks_for_two_people_and_weighs_no_more_than_its_score(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a credible model (right on 10 golds at 0.9) that scores two open tasks 0.6 and 0.9
+    project = make_project(images=12, acceptance_threshold=0.9)
+    golds, (unsure, sure) = gold_and_open(project, 10)
+    capture = django_capture_on_commit_callbacks
+    post_predictions(requester_client, project, {t.pk: "car" for t in golds}, capture=capture)
+    post_predictions(requester_client, project, {sure.pk: "taxi"}, capture=capture)
+    post_predictions(requester_client, project, {unsure.pk: "taxi"}, score=0.6, capture=capture)
+    # then the sure one wants one person, the unsure one two
+    assert (targets([sure]), targets([unsure])) == ({1}, {2})
+    # and when people agree with both, the unsure vote weighed less in the fusion
+    for client in worker_clients[:3]:
+        answer(client, project, "taxi", capture)
+    weights = {
+        str(r.task_id): [c["weight"] for c in r.contributors if "prediction" in c]
+        for r in ConsensusResult.objects.filter(task__in=[sure, unsure])
+    }
+    assert weights[str(unsure.pk)][0] < weights[str(sure.pk)][0]
+
+
 def test_a_person_who_disagrees_with_a_credible_model_brings_in_more_people(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
