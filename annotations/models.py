@@ -52,6 +52,8 @@ class Project(TimeStampedModel):
     # still goes to people as an audit of the model (consensus/model_votes.py).
     model_auto_accept = models.BooleanField(default=False)
     model_audit_share = models.FloatField(default=0.05)
+    # Pre-labelling: the worker's tool opens with a model's prediction (Task.proposal) to edit.
+    prelabel = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )
@@ -107,6 +109,9 @@ class Task(TimeStampedModel):
     # model's vote), False for one the model was let decide; None: neither came up.
     model_audit = models.BooleanField(null=True, blank=True)
     accepted_by_model = models.BooleanField(default=False)
+    # Pre-labelling: the latest model version's prediction, less its scores and the shapes it is
+    # not sure of, as the worker's tool opens with it (set through task_states.tasks_propose).
+    proposal = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -126,6 +131,11 @@ class Task(TimeStampedModel):
                 F("id"),
                 condition=Q(state="open", is_gold=False),
                 name="task_open_slots_idx",
+            ),
+            # "Has every task of the project a proposal?" is asked on each lease of a
+            # pre-labelled project: this answers it without reading the tasks that have one.
+            models.Index(
+                fields=["project"], condition=Q(proposal__isnull=True), name="task_no_proposal_idx"
             ),
         ]
 
@@ -152,6 +162,8 @@ class Assignment(TimeStampedModel):
     )
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease showed the task's proposal (pre-labelling), so an answer equal to it kept it.
+    proposal_shown = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -187,6 +199,8 @@ class Annotation(TimeStampedModel):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     agreement = models.FloatField(null=True, blank=True)
     gold_grade = models.FloatField(null=True, blank=True)
+    # The answer is the proposal it was shown, unchanged: not independent of the model's vote.
+    kept_proposal = models.BooleanField(default=False)
     score_state = models.CharField(
         max_length=10, choices=ScoreState.choices, default=ScoreState.PENDING
     )

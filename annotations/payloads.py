@@ -213,3 +213,19 @@ _VALIDATORS: dict[str, Callable[[JsonObject, PayloadRules, str], JsonObject]] = 
     "bbox": _bbox,
     "polygon": _polygon,
 }
+
+
+SAME_WITHIN_PX = 0.01  # the worker's tools round coordinates to hundredths of a pixel
+
+
+def answers_same(a: Any, b: Any) -> bool:
+    """The same answer: equal labels and lists, coordinates within SAME_WITHIN_PX (an answer
+    that leaves a proposal as it was is the proposal, as the tool rounded it)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(answers_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(answers_same(x, y) for x, y in zip(a, b, strict=True))
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        return abs(a - b) <= SAME_WITHIN_PX
+    return bool(a == b)

@@ -78,10 +78,13 @@ class _Answer:
 
 
 def _answers(project: Project) -> list[_Answer]:
+    """The answers that are evidence: a blocked worker's are not, nor a kept proposal on an
+    ordinary task (it is the model's answer again; on gold it is still graded)."""
     blocked = ProjectBlock.objects.filter(project=project).values("worker_id")
     rows = (
         Annotation.objects.filter(task__project=project)
         .exclude(worker_id__in=blocked)
+        .exclude(kept_proposal=True, task__is_gold=False)
         .order_by("task_id", "worker_id")
         .values_list("task_id", "worker_id", "payload", "task__is_gold", "agreement", "gold_grade")
     )

@@ -21,7 +21,7 @@ from annotations.services.task_states import (
     task_mark_audit,
 )
 from predictions.models import ModelVersion, Prediction
-from predictions.payloads import doubt
+from predictions.payloads import doubt, vote_part
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 
@@ -169,7 +169,7 @@ def _sure(prediction: Prediction, project: Project) -> bool:
 
 
 def _accept_by_model(task: Task, prediction: Prediction, skill: WorkerSkill) -> None:
-    label = _label_of(_sure_part(prediction.payload))
+    label = _label_of(vote_part(prediction.payload))
     task_accept_by_model(task=task, label=label, confidence=skill.accuracy)
     values = {
         "label": label,
@@ -205,16 +205,7 @@ def model_votes(
     for prediction in predictions:
         skill = skills.get(prediction.model.voter_id)
         if skill is not None and model_credible(skill):
-            payload = _sure_part(prediction.payload)
+            payload = vote_part(prediction.payload)
             accuracy = min(skill.accuracy, payload.get("score", 1.0))
             votes.append(ModelVote(prediction, skill.worker_id, payload, accuracy))
     return votes
-
-
-def _sure_part(payload: dict) -> dict:
-    """Shapes the model scored under MODEL_MIN_SCORE are not part of its vote."""
-    floor = settings.SEBENZAI["MODEL_MIN_SCORE"]
-    for key in ("boxes", "polygons"):
-        if key in payload:
-            return {key: [s for s in payload[key] if s["score"] >= floor]}
-    return payload

@@ -28,6 +28,7 @@ from workers.services import Award, points_award
 from .aggregate import FUSERS, Fused, gold_grade
 from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
 from .algorithms.suspension import gold_failing
+from .ballots import Ballot, ballots_make
 from .model_votes import ModelVote, model_votes, task_predictions
 from .models import ConsensusResult, Decision, WorkerSkill
 
@@ -172,32 +173,36 @@ def _suspension_check(skill: WorkerSkill) -> None:
 
 def _apply_accept(
     task: Task,
-    annotations: list[Annotation],
-    votes: list[ModelVote],
+    ballots: list[Ballot],
     fused: Fused,
     skills: dict[int, WorkerSkill],
     audited: list[ModelVote],
 ) -> None:
+    """Accept the fused label; grade each answer's agreement with it, moving the skill of those
+    who answered on their own (keeping a proposal shows nothing of one's skill), and pay them."""
     task_accept(task=task, label=fused.label, confidence=fused.confidence)
-    people = fused.agreement[: len(annotations)]
-    graded, awards = [], []
-    for annotation, agreement in zip(annotations, people, strict=True):
-        if annotation.agreement is None:
-            _count_agreement(skills[annotation.worker_id], agreement)
-            annotation.agreement = agreement
-            graded.append(annotation)
-        if agreement >= AGREEMENT_PASS:
-            points = answer_points(task=task, agreement=agreement)
-            awards.append(Award(annotation.worker_id, annotation.pk, PointsReason.ACCEPTED, points))
+    graded, awards, moved = [], [], []
+    for ballot, agreement in zip(ballots, fused.agreement, strict=True):
+        for annotation in ballot.answers:
+            if annotation.agreement is None:
+                annotation.agreement = agreement
+                graded.append(annotation)
+                if not annotation.kept_proposal:
+                    _count_agreement(skills[annotation.worker_id], agreement)
+                    moved.append(skills[annotation.worker_id])
+            if agreement >= AGREEMENT_PASS:
+                points = answer_points(task=task, agreement=agreement)
+                reason = PointsReason.ACCEPTED
+                awards.append(Award(annotation.worker_id, annotation.pk, reason, points))
     Annotation.objects.bulk_update(graded, ["agreement"])
-    moved = _models_grade(task, votes, fused.agreement[len(annotations) :], audited, skills)
-    _skills_save([skills[a.worker_id] for a in graded] + moved)
+    moved += _models_grade(task, ballots, fused.agreement, audited, skills)
+    _skills_save(moved)
     points_award(awards=awards)
 
 
 def _models_grade(
     task: Task,
-    votes: list[ModelVote],
+    ballots: list[Ballot],
     agreements: list[float],
     audited: list[ModelVote],
     skills: dict[int, WorkerSkill],
@@ -207,12 +212,13 @@ def _models_grade(
     a person's: where its own vote helped decide, agreeing is no independent evidence, and
     counting it would let a model vouch for itself. Returns the skill rows moved."""
     project = task.project
-    audit_grades = [
-        gold_grade(project.kind, v.payload, task.accepted_label, project.iou_threshold)
+    voted = [(v, grade) for b, grade in zip(ballots, agreements, strict=True) for v in b.votes]
+    audits = [
+        (v, gold_grade(project.kind, v.payload, task.accepted_label, project.iou_threshold))
         for v in audited
     ]
     graded, moved = [], []
-    for vote, agreement in zip(votes + audited, agreements + audit_grades, strict=True):
+    for vote, agreement in voted + audits:
         if vote.prediction.agreement is not None:
             continue
         vote.prediction.agreement = agreement
@@ -243,46 +249,38 @@ def agreement_regrade(
     _skills_save(list(skills.values()))
 
 
-def _record(
-    task: Task,
-    annotations: list[Annotation],
-    votes: list[ModelVote],
-    fused: Fused,
-    decision: Decision,
-) -> None:
-    people, models = fused.weights[: len(annotations)], fused.weights[len(annotations) :]
-    contributors = [
-        {"annotation": str(a.pk), "worker": a.worker_id, "weight": round(w, 4)}
-        for a, w in zip(annotations, people, strict=True)
-    ] + [
-        {"prediction": str(v.prediction.pk), "worker": v.voter_id, "weight": round(w, 4)}
-        for v, w in zip(votes, models, strict=True)
-    ]
+def _record(task: Task, ballots: list[Ballot], fused: Fused, decision: Decision) -> None:
+    contributors = []
+    for ballot, weight in zip(ballots, fused.weights, strict=True):
+        shared = {"weight": round(weight, 4)} | ({"echo": True} if ballot.echo else {})
+        contributors += [
+            {"annotation": str(a.pk), "worker": a.worker_id} | shared for a in ballot.answers
+        ] + [
+            {"prediction": str(v.prediction.pk), "worker": v.voter_id} | shared
+            for v in ballot.votes
+        ]
     values = {
         "label": fused.label,
         "confidence": fused.confidence,
         "method": fused.method,
         "decision": decision,
         "contributors": contributors,
-        "answers": len(annotations),
+        "answers": sum(len(b.answers) for b in ballots),
     }
     updated = ConsensusResult.objects.filter(task=task).update(**values, version=F("version") + 1)
     if not updated:
         ConsensusResult.objects.create(task=task, **values)
 
 
-def _fuse(
-    task: Task,
-    annotations: list[Annotation],
-    skills: dict[int, WorkerSkill],
-    votes: list[ModelVote] | None = None,
-) -> Fused:
-    """The people's answers, then the credible models' votes, each weighted by its skill."""
-    votes = votes or []
-    payloads = [a.payload for a in annotations] + [v.payload for v in votes]
-    accuracies = [skills[a.worker_id].accuracy for a in annotations] + [v.accuracy for v in votes]
+def _fuse(task: Task, ballots: list[Ballot]) -> Fused:
+    """The ballots, each weighted by its accuracy."""
     project = task.project
-    return FUSERS[project.kind](payloads, accuracies, project.label_names, project.iou_threshold)
+    return FUSERS[project.kind](
+        [b.payload for b in ballots],
+        [b.accuracy for b in ballots],
+        project.label_names,
+        project.iou_threshold,
+    )
 
 
 def counted_annotations(*, task: Task) -> list[Annotation]:
@@ -319,18 +317,18 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
 def _decide(task: Task, annotations: list[Annotation]) -> Decision:
     predictions = task_predictions(task=task)
-    extra = [p.model.voter_id for p in predictions]
-    skills = _skills(task, annotations, extra=extra)
+    skills = _skills(task, annotations, extra=[p.model.voter_id for p in predictions])
     votes = model_votes(predictions=predictions, skills=skills)
     # An audit of a model is decided by people alone; the model is graded against them after.
     audited, votes = (votes, []) if task.model_audit else ([], votes)
-    fused = _fuse(task, annotations, skills, votes)
+    ballots = ballots_make(task, annotations, votes, skills)
+    fused = _fuse(task, ballots)
     decision = decision_for(
         confidence=fused.confidence, answers=len(annotations), task=task, model_voted=bool(votes)
     )
-    _record(task, annotations, votes, fused, decision)
+    _record(task, ballots, fused, decision)
     if decision == Decision.ACCEPT:
-        _apply_accept(task, annotations, votes, fused, skills, audited)
+        _apply_accept(task, ballots, fused, skills, audited)
     elif decision == Decision.MORE:
         task_raise_target(task=task)
     elif decision == Decision.REVIEW:

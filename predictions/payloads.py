@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
+
 from annotations.payloads import JsonObject, PayloadRules, payload_validate
 from sebenzai.common.errors import PayloadInvalid
 
@@ -64,3 +66,22 @@ def doubt(payload: JsonObject) -> float:
         return round(1.0 - float(payload["score"]), 4)
     shapes = next(iter(payload.values()))
     return round(max((1.0 - abs(2.0 * float(s["score"]) - 1.0) for s in shapes), default=0.0), 4)
+
+
+def vote_part(payload: JsonObject) -> JsonObject:
+    """What the model stands behind: shapes it scored under MODEL_MIN_SCORE are left out."""
+    floor = settings.SEBENZAI["MODEL_MIN_SCORE"]
+    for key in SHAPE_KEYS.values():
+        if key in payload:
+            return {key: [s for s in payload[key] if s["score"] >= floor]}
+    return payload
+
+
+def proposal_of(payload: JsonObject) -> JsonObject:
+    """The prediction as a worker's tool opens with it: the part the model stands behind, as an
+    answer (no scores)."""
+    part = vote_part(payload)
+    for key in SHAPE_KEYS.values():
+        if key in part:
+            return {key: [{k: v for k, v in s.items() if k != "score"} for s in part[key]]}
+    return {k: v for k, v in part.items() if k != "score"}

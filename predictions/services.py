@@ -15,13 +15,13 @@ from django.db.models import Count
 
 from annotations.models import Project, Task
 from annotations.services.submissions import rules_for
-from annotations.services.task_states import tasks_doubt_set
+from annotations.services.task_states import tasks_doubt_set, tasks_propose
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
 
 from .models import MAX_MODEL_NAME, ModelVersion, Prediction
-from .payloads import doubt, prediction_validate, top_score
+from .payloads import doubt, prediction_validate, proposal_of, top_score
 
 MAX_PREDICTIONS_PER_REQUEST = 5000
 MODEL_NAME = re.compile(r"[^\s@]{1,60}@[^\s@]{1,39}")  # name@version, no spaces
@@ -130,6 +130,7 @@ def _store(project: Project, name: str, rows: list[Prediction]) -> ModelVersion:
                 row.model = version
             Prediction.objects.bulk_create(rows)
             tasks_doubt_set(doubts={row.task_id: doubt(row.payload) for row in rows})
+            tasks_propose(proposals={row.task_id: proposal_of(row.payload) for row in rows})
             job_send_on_commit(jobs.MODEL_VOTES, str(version.pk))
     except IntegrityError as exc:  # the same model's predictions posted twice at once
         raise Conflict(

@@ -91,6 +91,7 @@ class ProjectSerializer(StrictModelSerializer):
             "task_order",
             "model_auto_accept",
             "model_audit_share",
+            "prelabel",
             "status",
             "created_at",
         ]

@@ -45,6 +45,8 @@ def lease_body(assignment: Assignment) -> dict:
         "labels": project.labels,
         "instructions": project.instructions,
         "expires_at": assignment.expires_at.isoformat(),
+        # Pre-labelling: the model's answer to start from, on gold and other tasks alike.
+        "proposal": task.proposal if assignment.proposal_shown else None,
     }
 
 

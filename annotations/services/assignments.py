@@ -176,7 +176,18 @@ def _lease_one(worker: AbstractBaseUser, project: Project, *, gold: bool) -> Ass
     Task.objects.filter(pk=task.pk).update(slots_taken=F("slots_taken") + 1)
     expires = timezone.now() + timedelta(seconds=settings.SEBENZAI["LEASE_SECONDS"])
     task.project = project
-    return Assignment.objects.create(task=task, worker=worker, expires_at=expires)
+    shown = _proposal_shown(project, task)
+    return Assignment.objects.create(
+        task=task, worker=worker, expires_at=expires, proposal_shown=shown
+    )
+
+
+def _proposal_shown(project: Project, task: Task) -> bool:
+    """Pre-labelling shows a task's proposal only while every task of the project has one:
+    were gold (or any task) alone without, a missing proposal would single it out."""
+    if not project.prelabel or task.proposal is None:
+        return False
+    return not Task.objects.filter(project=project, proposal__isnull=True).exists()
 
 
 def _release(assignment: Assignment, state: AssignmentState) -> None:

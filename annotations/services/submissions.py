@@ -16,7 +16,7 @@ from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, SlowDown
 
 from ..models import Annotation, Assignment, AssignmentState, ProjectBlock, Task
-from ..payloads import PayloadRules, payload_validate
+from ..payloads import PayloadRules, answers_same, payload_validate
 from .assignments import lease_expire_if_due
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,14 @@ def _record_answer(
     if paced:
         _pace_check(assignment)
     clean = payload_validate(payload, rules_for(assignment.task))
+    shown = assignment.task.proposal if assignment.proposal_shown else None
     annotation = Annotation.objects.create(
         assignment=assignment,
         task=assignment.task,
         worker_id=assignment.worker_id,
         payload=clean,
         duration_ms=duration_ms,
+        kept_proposal=shown is not None and answers_same(clean, shown),
     )
     assignment.state = AssignmentState.SUBMITTED
     assignment.finished_at = timezone.now()

@@ -127,3 +127,10 @@ def tasks_doubt_set(*, doubts: dict[object, float]) -> None:
         Task.objects.filter(pk__in=batch).update(
             model_doubt=Greatest(Coalesce("model_doubt", Value(0.0)), given)
         )
+
+
+def tasks_propose(*, proposals: dict[object, dict]) -> None:
+    """Record each task's proposal for pre-labelling (the latest model's stays). Like the
+    doubt, a figure and not a counter: no lock needed."""
+    rows = [Task(pk=pk, proposal=proposal) for pk, proposal in proposals.items()]
+    Task.objects.bulk_update(rows, ["proposal"], batch_size=DOUBT_BATCH)

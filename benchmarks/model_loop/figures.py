@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Count
 
 from annotations.models import Annotation, Task, TaskState
 from consensus.algorithms.clusters import match_pairs
 from consensus.algorithms.geometry import iou_matrix
+from predictions.payloads import vote_part
 
 from .scenario import Scenario
 
@@ -95,14 +95,6 @@ def project_figures(scenario: Scenario) -> dict:
     }
 
 
-def _vote(kind: str, prediction: dict) -> dict:
-    """The part of a prediction the model votes with (consensus/model_votes.py's rule)."""
-    if kind == "classification":
-        return prediction
-    floor = settings.SEBENZAI["MODEL_MIN_SCORE"]
-    return {"boxes": [b for b in prediction["boxes"] if b["score"] >= floor]}
-
-
 def corrections(scenario: Scenario) -> dict:
     """How many of the model's wrong predictions on ordinary tasks people reached and settled."""
     kind = scenario.project.kind
@@ -110,7 +102,7 @@ def corrections(scenario: Scenario) -> dict:
     wrong = [
         pk
         for pk in tasks
-        if not label_right(kind, _vote(kind, scenario.predictions[pk]), scenario.truth[pk])
+        if not label_right(kind, vote_part(scenario.predictions[pk]), scenario.truth[pk])
     ]
     answered = set(
         Annotation.objects.filter(task_id__in=wrong).values_list("task_id", flat=True).distinct()

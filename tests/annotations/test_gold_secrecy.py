@@ -130,6 +130,7 @@ def test_the_next_task_body_has_a_fixed_key_set(worker_client, twins):
         "labels",
         "instructions",
         "expires_at",
+        "proposal",
     }
 
 
