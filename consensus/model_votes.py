@@ -26,10 +26,10 @@ from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 
 from .aggregate import gold_grade
-from .algorithms.skill import GOLD_WEIGHT, BetaSkill
+from .algorithms.skill import BetaSkill
 from .models import ConsensusResult, Decision, WorkerSkill
+from .skill_moves import gold_observe
 
-GOLD_PASS = 0.5
 AUTO_METHOD = "model_auto"  # ConsensusResult.method of a task accepted on a model's word
 MIN_AUDITS = 5  # audits decided before their accuracy can stop auto-accept
 
@@ -118,13 +118,13 @@ def _gold_grade(version: ModelVersion) -> int:
     )
     for prediction in pending:
         grade = gold_grade(
-            project.kind, prediction.payload, prediction.task.gold_answer, project.iou_threshold
+            project.kind,
+            vote_part(prediction.payload),
+            prediction.task.gold_answer,
+            project.iou_threshold,
         )
         prediction.gold_grade = grade
-        updated = BetaSkill(skill.alpha, skill.beta).observe(grade, GOLD_WEIGHT)
-        skill.alpha, skill.beta = updated.alpha, updated.beta
-        skill.gold_total += 1
-        skill.gold_correct += int(grade >= GOLD_PASS)
+        gold_observe(skill, grade)
     Prediction.objects.bulk_update(pending, ["gold_grade"])
     skill.save()
     return len(pending)

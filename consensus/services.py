@@ -26,18 +26,14 @@ from workers.models import PointsReason
 from workers.services import Award, points_award
 
 from .aggregate import FUSERS, Fused, gold_grade
-from .algorithms.skill import AGREEMENT_WEIGHT, GOLD_WEIGHT, BetaSkill
+from .algorithms.skill import BetaSkill
 from .algorithms.suspension import gold_failing
 from .ballots import Ballot, ballots_make
 from .model_votes import ModelVote, model_votes, task_predictions
 from .models import ConsensusResult, Decision, WorkerSkill
+from .skill_moves import AGREEMENT_PASS, GOLD_PASS, agreement_count, gold_observe
 
 logger = logging.getLogger(__name__)
-
-# An answer earns points, and counts as agreeing, when it matches the consensus at least this well
-# (1 or 0 for classes; F1 of the shapes for boxes and polygons). Points scale with the match.
-AGREEMENT_PASS = 0.5
-GOLD_PASS = 0.5
 
 
 def decision_for(
@@ -98,20 +94,6 @@ def _skills_save(skills: list[WorkerSkill]) -> None:
     WorkerSkill.objects.bulk_update(skills, SKILL_FIELDS)
 
 
-def _observe(skill: WorkerSkill, grade: float, weight: float) -> None:
-    updated = BetaSkill(skill.alpha, skill.beta).observe(grade, weight)
-    skill.alpha, skill.beta = updated.alpha, updated.beta
-
-
-def _count_agreement(skill: WorkerSkill, agreement: float, sign: int = 1) -> None:
-    """Add (sign 1) or take back (sign -1) one agreement observation."""
-    weight = sign * AGREEMENT_WEIGHT
-    skill.alpha += weight * agreement
-    skill.beta += weight * (1.0 - agreement)
-    skill.agreed += sign * int(agreement >= AGREEMENT_PASS)
-    skill.disagreed += sign * int(agreement < AGREEMENT_PASS)
-
-
 def answer_points(*, task: Task, agreement: float) -> int:
     """What an answer earns on a decided task: points scale with its agreement, above the pass."""
     if agreement < AGREEMENT_PASS:
@@ -137,9 +119,7 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
         )
         annotation.gold_grade = grade
         skill = skills[annotation.worker_id]
-        _observe(skill, grade, GOLD_WEIGHT)
-        skill.gold_total += 1
-        skill.gold_correct += int(grade >= GOLD_PASS)
+        gold_observe(skill, grade)
         _suspension_check(skill)
         if grade >= GOLD_PASS:
             points = round(project.points_per_task * grade)
@@ -188,7 +168,7 @@ def _apply_accept(
                 annotation.agreement = agreement
                 graded.append(annotation)
                 if not annotation.kept_proposal:
-                    _count_agreement(skills[annotation.worker_id], agreement)
+                    agreement_count(skills[annotation.worker_id], agreement)
                     moved.append(skills[annotation.worker_id])
             if agreement >= AGREEMENT_PASS:
                 points = answer_points(task=task, agreement=agreement)
@@ -224,7 +204,7 @@ def _models_grade(
         vote.prediction.agreement = agreement
         graded.append(vote.prediction)
         if vote in audited:
-            _count_agreement(skills[vote.voter_id], agreement)
+            agreement_count(skills[vote.voter_id], agreement)
             moved.append(skills[vote.voter_id])
     Prediction.objects.bulk_update(graded, ["agreement"])
     return moved
@@ -241,9 +221,9 @@ def agreement_regrade(
     for annotation, agreement in zip(annotations, agreements, strict=True):
         skill = skills[annotation.worker_id]
         if annotation.agreement is not None:
-            _count_agreement(skill, annotation.agreement, sign=-1)
+            agreement_count(skill, annotation.agreement, sign=-1)
         if agreement is not None:
-            _count_agreement(skill, agreement)
+            agreement_count(skill, agreement)
         annotation.agreement = agreement
     Annotation.objects.bulk_update(annotations, ["agreement"])
     _skills_save(list(skills.values()))

@@ -16,7 +16,8 @@ from django.db.models import Count, Q
 from annotations.models import Annotation, Project, ProjectBlock
 
 from .blocking import worker_block
-from .services import GOLD_PASS, gold_suspends
+from .services import gold_suspends
+from .skill_moves import GOLD_PASS
 
 User = get_user_model()
 AUTO_REASON = "auto: gold accuracy {correct}/{total}"

@@ -5,6 +5,7 @@ and the lowest and highest run."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Iterable
 
@@ -17,8 +18,10 @@ NOTES = {
     "accepted (answers / task: over all of them). × none: each run against the same run's "
     '"none", median (lowest–highest run). '
     "Accuracy: accepted labels equal to the truth; boxes: F1 at IoU 0.5 over the accepted "
-    'images. A model that is never credible takes no part in consensus, so "useless" differs '
-    'from "none" only by the draw (gold is served in random order): their spread is the noise.',
+    "images. All runs: the accuracy over every run's accepted labels together less the same for "
+    '"none", ± the 95 % half-width of that difference; accuracy counts as no lower when the '
+    "interval reaches 0. A model that is never credible takes no part in consensus, so "
+    '"useless" differs from "none" only by the draw (gold is served in random order): their spread is the noise.',
     "doubt": "Wrong prediction: the model's vote (boxes: its shapes scored at least "
     "MODEL_MIN_SCORE) is not the truth (boxes: not every box matched at IoU 0.5 with its "
     "class). Corrected: such a task accepted with the true label. The budget counts gold answers "
@@ -82,24 +85,48 @@ def _values(rows: dict, kind: str, variant: str, key: Callable) -> list:
     return [key(r) for (k, v, _), r in sorted(rows.items()) if k == kind and v == variant]
 
 
-def _loop_verdict(quality: str, answers: float | None, accuracy: list[float | None]) -> str:
-    """Read off the printed medians (answers to 2 decimals, accuracy to 3): a difference too
-    small to print is within the runs' noise (a model that is never credible changes nothing
-    in the product, yet its runs differ from the baseline's by the draw of gold)."""
-    if quality == "none" or answers is None or None in accuracy:
+def _pooled(rows: dict, kind: str, variant: str) -> tuple[float, int] | None:
+    """Accuracy over all runs' accepted labels together (boxes: F1 weighted by images), and
+    how many labels."""
+    runs = [(r["accuracy"], r["accepted"]) for r in _values(rows, kind, variant, lambda r: r)]
+    runs = [(a, n) for a, n in runs if a is not None and n]
+    total = sum(n for _, n in runs)
+    return (sum(a * n for a, n in runs) / total, total) if total else None
+
+
+def accuracy_gap(variant: tuple[float, int], base: tuple[float, int]) -> tuple[float, float]:
+    """The variant's pooled accuracy less the baseline's, and the 95 % half-width of that
+    difference by the normal approximation to two binomial proportions."""
+    (p1, n1), (p2, n2) = variant, base
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    half = 1.96 * math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
+    return p1 - p2, half
+
+
+def _loop_verdict(
+    quality: str, answers: float | None, gap: tuple[float, float] | None, iou: float | None
+) -> str:
+    """Answers read off the printed median (2 decimals); accuracy is no lower when the pooled
+    difference is not below zero by more than the runs' noise (its 95 % interval reaches 0),
+    and a mean IoU when its median ratio to none's rounds to 1.00."""
+    if quality == "none" or answers is None or gap is None:
         return ""
-    no_lower = all(round(a, 3) >= 1.0 for a in accuracy)
+    no_lower = gap[0] + gap[1] >= 0 and (iou is None or round(iou, 2) >= 1.0)
     bound = GOOD_SAVING if quality == "good" else USELESS_COST
     return "met" if round(answers, 2) <= bound and no_lower else "**not met**"
+
+
+def _gap_cell(gap: tuple[float, float] | None) -> str:
+    return "–" if gap is None else f"{gap[0]:+.4f} ± {gap[1]:.4f}"
 
 
 def loop_table(results: list[dict], kinds: list[str]) -> list[str]:
     rows = _by(results, "loop")
     lines = [
         "| kind | model | human answers / accepted label | × none | answers / task | accuracy "
-        "| × none | mean IoU | × none | accepted | in review | model credible (final skill) "
-        "| target |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| × none | all runs: accuracy − none's | mean IoU | × none | accepted | in review "
+        "| model credible (final skill) | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in kinds:
         for quality in QUALITIES:
@@ -107,7 +134,8 @@ def loop_table(results: list[dict], kinds: list[str]) -> list[str]:
             accuracy = _paired(rows, kind, quality, "none", lambda r: r["accuracy"])
             iou = _paired(rows, kind, quality, "none", lambda r: r["mean_iou"])
             credible = _credible(_values(rows, kind, quality, lambda r: r["model"]))
-            checked = [_median(accuracy)] + ([_median(iou)] if kind != "classification" else [])
+            pooled, base = _pooled(rows, kind, quality), _pooled(rows, kind, "none")
+            gap = accuracy_gap(pooled, base) if pooled and base else None
             lines.append(
                 f"| {kind} | {quality} "
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['answers_per_label']))} "
@@ -115,11 +143,12 @@ def loop_table(results: list[dict], kinds: list[str]) -> list[str]:
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['answers'] / r['tasks']))} "
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['accuracy']), '{:.3f}')} "
                 f"| {_cell(accuracy, '{:.3f}', spread=True)} "
+                f"| {_gap_cell(gap if quality != 'none' else None)} "
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['mean_iou']), '{:.3f}')} "
                 f"| {_cell(iou, '{:.3f}')} "
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['accepted_share']), '{:.1%}')} "
                 f"| {_cell(_values(rows, kind, quality, lambda r: r['review_share']), '{:.1%}')} "
-                f"| {credible} | {_loop_verdict(quality, _median(answers), checked)} |"
+                f"| {credible} | {_loop_verdict(quality, _median(answers), gap, _median(iou))} |"
             )
     return lines
 
