@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Annotation, Assignment, AssignmentState, Project, Task, TaskState
 
@@ -43,19 +45,22 @@ def project_progress(*, project: Project) -> dict:
             task__project=project, task__is_gold=True, state=AssignmentState.SUBMITTED
         ).count(),
         "mean_confidence": decided["mean"],
-        "models": _model_figures(tasks.filter(is_gold=False), by_state),
+        "models": _model_figures(project, tasks.filter(is_gold=False), by_state),
     }
 
 
-def _model_figures(tasks: QuerySet[Task], by_state: dict) -> dict:
+def _model_figures(project: Project, tasks: QuerySet[Task], by_state: dict) -> dict:
     """What models changed in the work: labels accepted on a model's word, tasks drawn as audits
-    of it, and people's answers per accepted label (what a good model brings down)."""
+    of it, and people's answers per accepted label (what a good model brings down); then each
+    model version's own figures, from the app that keeps them (settings.SEBENZAI
+    MODEL_PROGRESS: a layer above this one, so named, not imported)."""
     accepted = by_state.get(TaskState.ACCEPTED, 0)
     people = Annotation.objects.filter(task__in=tasks, task__state=TaskState.ACCEPTED).count()
     return {
         "accepted_by_model": tasks.filter(accepted_by_model=True).count(),
         "audits": tasks.filter(model_audit=True).count(),
         "answers_per_accepted_label": people / accepted if accepted else None,
+        "versions": import_string(settings.SEBENZAI["MODEL_PROGRESS"])(project=project),
     }
 
 

@@ -107,6 +107,33 @@ def audit_figures(*, version: ModelVersion) -> dict:
     }
 
 
+def model_versions_progress(*, project: Project) -> list[dict]:
+    """Each model version of the project: its measured skill and gold record, whether its vote
+    counts, what it accepted on its own and how its audits went."""
+    versions = ModelVersion.objects.filter(project=project).order_by("created_at")
+    skills = {
+        s.worker_id: s
+        for s in WorkerSkill.objects.filter(
+            project=project, worker_id__in=versions.values("voter_id")
+        )
+    }
+    rows = []
+    for version in versions:
+        skill = skills.get(version.voter_id)
+        rows.append(
+            {
+                "model": version.name,
+                "id": str(version.pk),
+                "skill": skill.accuracy if skill else None,
+                "gold_answers": skill.gold_total if skill else 0,
+                "gold_correct": skill.gold_correct if skill else 0,
+                "credible": model_credible(skill),
+                **audit_figures(version=version),
+            }
+        )
+    return rows
+
+
 @transaction.atomic
 def _gold_grade(version: ModelVersion) -> int:
     project = version.project

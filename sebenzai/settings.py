@@ -182,6 +182,8 @@ SEBENZAI = {
     "MODEL_MIN_GOLD": env_int("MODEL_MIN_GOLD", 10),
     "MODEL_MIN_ACCURACY": env_float("MODEL_MIN_ACCURACY", 0.75),
     "MODEL_MIN_SCORE": env_float("MODEL_MIN_SCORE", 0.5),  # shapes scored lower are not a vote
+    # Each model version's figures in /progress/ (consensus keeps them; annotations names it).
+    "MODEL_PROGRESS": "consensus.model_votes.model_versions_progress",
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -171,8 +171,28 @@ def test_progress_counts_what_the_model_accepted_and_the_audits(
     project = auto_project(make_project, images=13, audit_share=0.0)
     credible_model(requester_client, project, django_capture_on_commit_callbacks)
     progress = requester_client.get(f"/api/v1/projects/{project.pk}/progress/").json()
+    versions = progress["models"].pop("versions")
     assert progress["models"] == {
         "accepted_by_model": 3,
         "audits": 0,
         "answers_per_accepted_label": 0.0,
     }
+    (model,) = versions
+    assert (model["model"], model["credible"], model["auto_accepted"]) == ("m@1", True, 3)
+    assert (model["gold_answers"], model["gold_correct"]) == (10, 10)
+
+
+def test_progress_gives_each_models_audit_accuracy(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a model audited on two tasks, people agreeing with it on one
+    project = auto_project(make_project, images=12, audit_share=1.0)
+    capture = django_capture_on_commit_callbacks
+    credible_model(requester_client, project, capture)
+    for label in ("taxi", "truck"):
+        for client in worker_clients[:3]:
+            answer(client, project, label, capture)
+    # then /progress/ gives its audits and their accuracy
+    progress = requester_client.get(f"/api/v1/projects/{project.pk}/progress/").json()
+    (model,) = progress["models"]["versions"]
+    assert (model["audits"], model["audited"], model["accuracy"]) == (2, 2, 0.5)
