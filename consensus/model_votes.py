@@ -28,10 +28,14 @@ from sebenzai.common.broker import job_send_on_commit
 from .aggregate import gold_grade
 from .algorithms.skill import BetaSkill
 from .models import ConsensusResult, Decision, WorkerSkill
-from .skill_moves import gold_observe
+from .skill_moves import GOLD_PASS, gold_observe
 
 AUTO_METHOD = "model_auto"  # ConsensusResult.method of a task accepted on a model's word
 MIN_AUDITS = 5  # audits decided before their accuracy can stop auto-accept
+# A model's accuracy on one class is its gold record on that class, starting from its overall
+# accuracy worth this many gold answers: a few golds of a class move it, a handful do not.
+CLASS_PRIOR_ANSWERS = 5.0
+CLASS_KEYS = ("label", "verdict")  # the class of a classification or moderation answer
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ def model_versions_progress(*, project: Project) -> list[dict]:
 def _gold_grade(version: ModelVersion) -> int:
     project = version.project
     skill = model_skill(version=version, lock=True)
+    version.refresh_from_db(fields=["class_record"])  # as the grader before us left it
     pending = list(
         Prediction.objects.filter(model=version, task__is_gold=True, gold_grade__isnull=True)
         .select_related("task")
@@ -152,9 +157,18 @@ def _gold_grade(version: ModelVersion) -> int:
         )
         prediction.gold_grade = grade
         gold_observe(skill, grade)
+        _class_record_add(version, prediction.payload, grade)
     Prediction.objects.bulk_update(pending, ["gold_grade"])
     skill.save()
+    version.save(update_fields=["class_record"])
     return len(pending)
+
+
+def _class_record_add(version: ModelVersion, payload: dict, grade: float) -> None:
+    key = class_of(payload)
+    if key is not None:
+        right, graded = version.class_record.get(key, (0, 0))
+        version.class_record[key] = [right + int(grade >= GOLD_PASS), graded + 1]
 
 
 def _open_predictions(version: ModelVersion) -> list[Prediction]:
@@ -233,6 +247,23 @@ def model_votes(
         skill = skills.get(prediction.model.voter_id)
         if skill is not None and model_credible(skill):
             payload = vote_part(prediction.payload)
-            accuracy = min(skill.accuracy, payload.get("score", 1.0))
+            accuracy = min(
+                class_accuracy(prediction.model, skill, payload), payload.get("score", 1.0)
+            )
             votes.append(ModelVote(prediction, skill.worker_id, payload, accuracy))
     return votes
+
+
+def class_of(payload: dict) -> str | None:
+    """The class a classification or moderation answer gives; None for shapes."""
+    return next((payload[k] for k in CLASS_KEYS if k in payload), None)
+
+
+def class_accuracy(version: ModelVersion, skill: WorkerSkill, payload: dict) -> float:
+    """The model's accuracy when it says this payload's class (its overall accuracy for
+    shapes, whose classes the fusion weighs shape by shape)."""
+    key = class_of(payload)
+    if key is None:
+        return skill.accuracy
+    right, graded = version.class_record.get(key, (0, 0))
+    return (CLASS_PRIOR_ANSWERS * skill.accuracy + right) / (CLASS_PRIOR_ANSWERS + graded)

@@ -22,6 +22,9 @@ class ModelVersion(TimeStampedModel):
     voter = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="model_version"
     )
+    # Its gold record per class it predicted (classification, moderation): {class: [right,
+    # graded]}, so a model that confuses one class weighs less when it says that class.
+    class_record = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -35,8 +38,9 @@ class ModelVersion(TimeStampedModel):
 class Prediction(TimeStampedModel):
     """A model's answer for a task, with a score on the class or each shape.
 
-    ``gold_grade`` is set once the prediction on a gold task is graded, ``agreement`` once the
-    task it voted on is accepted; each moves the model's skill once, as for a person's answer."""
+    ``gold_grade`` is set once the prediction on a gold task is graded (moving the model's
+    skill as a person's gold answer does), ``agreement`` once the task it voted on, or was
+    audited on, is accepted (only an audit moves its skill: consensus/services.py)."""
 
     model = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")

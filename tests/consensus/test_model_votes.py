@@ -150,6 +150,35 @@ def test_an_unsure_prediction_asks_for_two_people_and_weighs_no_more_than_its_sc
     assert weights[str(unsure.pk)][0] < weights[str(sure.pk)][0]
 
 
+def test_a_model_weighs_less_when_it_says_a_class_it_gets_wrong_on_gold(
+    make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
+):
+    # given a model right on 10 "car" golds and wrong on 2 "truck" golds it called "taxi"
+    project = make_project(images=14, acceptance_threshold=0.9)
+    tasks = list(Task.objects.filter(project=project).order_by("original_name"))
+    golds = {t.pk: ("car" if i < 10 else "truck") for i, t in enumerate(tasks[:12])}
+    gold_set(project=project, items=[{"task": k, "answer": {"label": v}} for k, v in golds.items()])
+    capture = django_capture_on_commit_callbacks
+    said = {k: ("car" if v == "car" else "taxi") for k, v in golds.items()}
+    post_predictions(requester_client, project, said, capture=capture)
+    assert ModelVersion.objects.get().class_record == {"car": [10, 10], "taxi": [0, 2]}
+    # when it says car on one open task and taxi on the other, and people agree each time
+    car, taxi = tasks[12:]
+    post_predictions(requester_client, project, {car.pk: "car", taxi.pk: "taxi"}, model="m@1",
+                     capture=capture)  # fmt: skip
+    for client in worker_clients[:2]:
+        work = lease(client, project)
+        label = "car" if work["task"] == str(car.pk) else "taxi"
+        with capture(execute=True):
+            assert submit(client, work["assignment"], {"label": label}).status_code == 201
+    # then its taxi vote weighed less than its car vote
+    weight = {
+        r.task_id: next(c["weight"] for c in r.contributors if "prediction" in c)
+        for r in ConsensusResult.objects.filter(task__in=[car, taxi])
+    }
+    assert weight[taxi.pk] < weight[car.pk]
+
+
 def test_a_person_who_disagrees_with_a_credible_model_brings_in_more_people(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
