@@ -53,7 +53,7 @@ def celery_worker_on(transactional_db):
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=worker_env(broker_url),
+            env=worker_env(broker_url, queue),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

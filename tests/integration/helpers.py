@@ -19,7 +19,7 @@ needs_services = pytest.mark.skipif(
 )
 
 
-def worker_env(broker_url: str) -> dict[str, str]:
+def worker_env(broker_url: str, queue: str = "celery") -> dict[str, str]:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
@@ -27,6 +27,7 @@ def worker_env(broker_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "sebenzai.settings",
         "DATABASE_URL": url,
         "REDIS_URL": broker_url,
+        "CELERY_QUEUE": queue,  # jobs the worker itself sends come back to it
         "SECRET_KEY": "integration-" + "s" * 50,
         "DEBUG": "0",
         "MEDIA_ROOT": settings.MEDIA_ROOT,
