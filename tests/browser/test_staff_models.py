@@ -30,15 +30,20 @@ def model_project(make_project):
     return project
 
 
+def staff_page(page, make_user, make_project, path: str):
+    """``page`` signed in as staff, on the model project's page ``path``."""
+    admin = make_user(name="admin", staff=True)
+    project = model_project(make_project)
+    sign_in(page, admin.username, PASSWORD)
+    page.goto(f"/staff/projects/{project.pk}/{path}")
+    return page
+
+
 @pytest.mark.parametrize(("size", "touch"), SIZES)
 def test_the_workers_table_shows_the_model_beside_the_people(
     new_page, make_user, make_project, size, touch
 ):
-    admin = make_user(name="admin", staff=True)
-    project = model_project(make_project)
-    page = new_page(size, touch=touch)
-    sign_in(page, admin.username, PASSWORD)
-    page.goto(f"/staff/projects/{project.pk}/workers/")
+    page = staff_page(new_page(size, touch=touch), make_user, make_project, "workers/")
     row = page.locator("#workers tbody tr", has_text="taxi-net@2 (model)")
     assert row.count() == 1
     text = row.inner_text()
@@ -53,11 +58,7 @@ def test_the_workers_table_shows_the_model_beside_the_people(
 def test_the_dashboard_gives_peoples_answers_per_accepted_label(
     new_page, make_user, make_project, size, touch
 ):
-    admin = make_user(name="admin", staff=True)
-    project = model_project(make_project)
-    page = new_page(size, touch=touch)
-    sign_in(page, admin.username, PASSWORD)
-    page.goto(f"/staff/projects/{project.pk}/")
+    page = staff_page(new_page(size, touch=touch), make_user, make_project, "")
     panel = page.locator("section, .panel", has_text="people's answers per accepted label").last
     assert "0.00" in panel.inner_text()  # three labels accepted, no person's answer spent
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]

@@ -62,6 +62,15 @@ def answer(client, project, label, capture):
     return work
 
 
+def model_on_one_task(make_project, client, capture, gold_said="car"):
+    """Ten gold tasks (car) the model says ``gold_said`` on, and one open task it says taxi on."""
+    project = make_project(images=11, acceptance_threshold=0.9)
+    golds, open_tasks = gold_and_open(project, 10)
+    labels = {t.pk: gold_said for t in golds} | {t.pk: "taxi" for t in open_tasks}
+    post_predictions(client, project, labels, capture=capture)
+    return project
+
+
 def test_a_models_gold_predictions_are_graded_on_arrival(
     make_project, requester_client, django_capture_on_commit_callbacks
 ):
@@ -114,11 +123,8 @@ def test_a_model_does_not_vouch_for_itself_on_tasks_its_vote_decided(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
     # given a credible model and a task it helps one agreeing person decide
-    project = make_project(images=11, acceptance_threshold=0.9)
-    golds, open_tasks = gold_and_open(project, 10)
     capture = django_capture_on_commit_callbacks
-    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
-    post_predictions(requester_client, project, labels, capture=capture)
+    project = model_on_one_task(make_project, requester_client, capture, gold_said="car")
     before = model_skill()
     work = answer(worker_clients[0], project, "taxi", capture)
     # then its agreement is kept, but its skill is what gold made it: no self-confirmation
@@ -182,11 +188,8 @@ def test_a_model_weighs_less_when_it_says_a_class_it_gets_wrong_on_gold(
 def test_a_person_who_disagrees_with_a_credible_model_brings_in_more_people(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
-    project = make_project(images=11, acceptance_threshold=0.9)
-    golds, open_tasks = gold_and_open(project, 10)
     capture = django_capture_on_commit_callbacks
-    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
-    post_predictions(requester_client, project, labels, capture=capture)
+    project = model_on_one_task(make_project, requester_client, capture, gold_said="car")
     # when the one worker says otherwise
     work = answer(worker_clients[0], project, "truck", capture)
     # then the task stays open and asks for another person
@@ -199,13 +202,10 @@ def test_a_useless_model_changes_nothing(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
     # given a model wrong on every gold
-    project = make_project(images=11, acceptance_threshold=0.9)
-    golds, open_tasks = gold_and_open(project, 10)
     capture = django_capture_on_commit_callbacks
-    labels = {t.pk: "truck" for t in golds} | {t.pk: "taxi" for t in open_tasks}
-    post_predictions(requester_client, project, labels, capture=capture)
+    project = model_on_one_task(make_project, requester_client, capture, gold_said="truck")
     # then the open task still wants three people, and its vote is not in the consensus
-    (task,) = open_tasks
+    (task,) = Task.objects.filter(project=project, is_gold=False)
     assert Task.objects.get(pk=task.pk).target_redundancy == 3
     for client in worker_clients[:3]:
         answer(client, project, "car", capture)
@@ -219,11 +219,8 @@ def test_the_dashboards_show_the_model_beside_the_people_and_answers_per_label(
     make_project, requester_client, worker_clients, django_capture_on_commit_callbacks
 ):
     # given a credible model and one task decided with one person's answer
-    project = make_project(images=11, acceptance_threshold=0.9)
-    golds, open_tasks = gold_and_open(project, 10)
     capture = django_capture_on_commit_callbacks
-    labels = {t.pk: "car" for t in golds} | {t.pk: "taxi" for t in open_tasks}
-    post_predictions(requester_client, project, labels, capture=capture)
+    project = model_on_one_task(make_project, requester_client, capture, gold_said="car")
     answer(worker_clients[0], project, "taxi", capture)
     # when staff look at the figures and the workers table
     figures = dashboard_figures(project=project)
