@@ -24,6 +24,10 @@ export class BoxTool extends ShapeTool {
     this.selected = state.selected;
   }
 
+  stateFrom({ boxes }) {
+    return { boxes: boxes.map(({ label, bbox: [x, y, w, h] }) => ({ label, x, y, w, h })), selected: -1 };
+  }
+
   down(p, target) {
     const role = target.dataset?.role;
     const i = Number(target.dataset?.index);

@@ -24,9 +24,14 @@ export class ClassTool {
   }
 
   setLabel(i) {
-    if (i >= this.labels.length) return;
+    if (i < 0 || i >= this.labels.length) return;
     this.choice = i;
     this.buttons.forEach((b, j) => b.setAttribute("aria-pressed", String(i === j)));
+  }
+
+  // A model's proposal, pressed as if the worker had chosen it.
+  propose({ label }) {
+    this.setLabel(this.labels.findIndex((l) => l.name === label));
   }
 
   key() {
@@ -78,6 +83,12 @@ export class ModerationTool {
       if (!this.categories.delete(name)) this.categories.add(name);
       this.verdict = "unsafe";
     }
+    this.show();
+  }
+
+  propose({ verdict, categories }) {
+    this.verdict = verdict;
+    this.categories = new Set(categories);
     this.show();
   }
 

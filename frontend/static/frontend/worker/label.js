@@ -83,6 +83,7 @@ async function next() {
   withdrawRetry();
   tool?.destroy();
   tool = null;
+  $("proposal-note").hidden = true;
   let retried = false;
   const onRetry = (n, of) => {
     if (!retried) clearStage();
@@ -115,6 +116,9 @@ async function start(lease) {
   root.dataset.kind = lease.kind;
   stage.tool = null;
   tool = new TOOLS[lease.kind]({ stage, panel: $("tools"), labels: lease.labels, onChange: () => {}, say });
+  // Pre-labelling: the model's answer opens as the worker's own, to check and correct.
+  if (lease.proposal) tool.propose(lease.proposal);
+  $("proposal-note").hidden = !lease.proposal;
   stage.onView = () => {
     tool?.render?.();
     sharpenIfNeeded();

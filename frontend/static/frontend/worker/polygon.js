@@ -25,6 +25,10 @@ export class PolygonTool extends ShapeTool {
     Object.assign(this, state);
   }
 
+  stateFrom({ polygons }) {
+    return { polygons: polygons.map(({ label, points }) => ({ label, points: points.map((pt) => [...pt]) })), draft: [], selected: -1 };
+  }
+
   down(p, target, e) {
     const role = target.dataset?.role;
     const start = { x: e.clientX, y: e.clientY };

@@ -74,6 +74,13 @@ export class ShapeTool {
     if (this.history.length > 200) this.history.shift();
   }
 
+  // A model's proposal, loaded as if drawn here (each tool's stateFrom reads the payload): its
+  // shapes select, move, relabel and delete like any other, and undo goes back to it, not past it.
+  propose(payload) {
+    this.restore(this.stateFrom(payload));
+    this.render();
+  }
+
   undo() {
     const last = this.history.pop();
     if (!last) return false;
