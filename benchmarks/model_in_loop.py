@@ -15,7 +15,7 @@ three things (benchmarks/model_loop/ holds the parts; model.py documents the sim
    model's doubt first: how many of the model's wrong predictions people corrected;
 3. the latency of scoring a task with and without the model's vote.
 
-    .venv/bin/python benchmarks/model_in_loop.py [--images 300] [--runs 3] [--seed 1] [--jobs 2]
+    .venv/bin/python benchmarks/model_in_loop.py [--images 300] [--runs 5] [--seed 1] [--jobs 2]
 
 Targets (issue 14): a good model saves ≥ 40 % of human answers per accepted label at accuracy no
 lower; a useless one costs ≤ 5 % more answers at accuracy no lower; doubt-first corrects ≥ 2×
@@ -118,7 +118,7 @@ def _header(args: argparse.Namespace) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=300, help="classification; boxes get half")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2, help="projects worked side by side")
     args = parser.parse_args()
