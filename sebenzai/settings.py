@@ -162,6 +162,12 @@ SEBENZAI = {
     "ARCHIVE_MAX_RATIO": 100,
     "PROJECT_MAX_TASKS": env_int("PROJECT_MAX_TASKS", 1_000_000),  # a storage quota per project
     "REQUESTER_MAX_TASKS": env_int("REQUESTER_MAX_TASKS", 5_000_000),  # and per requester
+    # Video uploads (annotations/video.py): bytes and duration per file, the video's own frame
+    # rate, and frames (tasks) sampled from one video; a frame's pixels are IMAGE_MAX_PIXELS.
+    "VIDEO_MAX_BYTES": env_int("VIDEO_MAX_BYTES", 2 * 1024**3),
+    "VIDEO_MAX_SECONDS": env_int("VIDEO_MAX_SECONDS", 4 * 3600),
+    "VIDEO_MAX_FPS": env_int("VIDEO_MAX_FPS", 240),
+    "VIDEO_MAX_FRAMES": env_int("VIDEO_MAX_FRAMES", 20_000),
     "LEASE_SECONDS": env_int("LEASE_SECONDS", 600),
     "MAX_OBJECTS_PER_ANSWER": 500,
     "MAX_POINTS_PER_POLYGON": 1000,

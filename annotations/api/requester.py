@@ -18,7 +18,14 @@ from ..selectors import project_progress, projects_visible, task_results
 from ..services.gold import gold_set
 from ..services.intake import files_from_archive, files_from_uploads, tasks_create_from_files
 from ..services.projects import project_create, project_update
-from .serializers import GoldSerializer, ProjectSerializer, ResultSerializer, UploadSerializer
+from .serializers import (
+    GoldSerializer,
+    ProjectSerializer,
+    ResultSerializer,
+    UploadSerializer,
+    upload_group,
+    upload_sampling,
+)
 
 RESULT_PARAMS = {"state", "cursor", "page_size", "format"}
 
@@ -71,7 +78,12 @@ class ProjectViewSet(
             else files_from_uploads(data["images"])
         )
         try:
-            report = tasks_create_from_files(project=project, files=files)
+            report = tasks_create_from_files(
+                project=project,
+                files=files,
+                sampling=upload_sampling(data),
+                group=upload_group(data),
+            )
         except IntegrityError as exc:
             raise Conflict(
                 code="concurrent_upload",

@@ -1,5 +1,9 @@
+import math
 import re
+import unicodedata
+from datetime import UTC
 
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +18,7 @@ from sebenzai.common.serializers import (
 )
 
 from ..models import Project, Task
+from ..video import Sampling
 
 LABEL_NAME = StrictCharField(max_length=64, trim_whitespace=True)
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -98,11 +103,64 @@ class ProjectSerializer(StrictModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class FormFloatField(serializers.FloatField):
+    """A number sent as form text: finite only (DRF's own takes "nan", which passes any range)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class GroupTextField(StrictCharField):
+    """A short name (camera, site, sequence): trimmed, no control or format characters."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any(unicodedata.category(ch)[0] == "C" for ch in value):
+            raise serializers.ValidationError("Control characters are not allowed.", code="invalid")
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset ("2025-03-01T06:30:00+02:00" or "…Z"); a time without one is
+    refused rather than guessed to be UTC. Kept as UTC."""
+
+    def to_internal_value(self, data):
+        try:
+            parsed = parse_datetime(data) if isinstance(data, str) else None
+        except ValueError:  # well formed, but no such day or hour
+            parsed = None
+        if parsed is None:
+            raise serializers.ValidationError(
+                "Expected an ISO 8601 date and time, e.g. 2025-03-01T06:30:00Z.", code="invalid"
+            )
+        if parsed.tzinfo is None:
+            raise serializers.ValidationError(
+                "Add a UTC offset (Z or e.g. +02:00).", code="naive_datetime"
+            )
+        return parsed.astimezone(UTC)
+
+
+GROUP_FIELDS = ("camera", "site", "sequence", "captured_at")
+
+
 class UploadSerializer(StrictSerializer):
+    """Images, videos (in ``images`` or in the zip) and optional fields: how to sample video
+    frames, and group metadata stored on every task the upload makes."""
+
     images = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), required=False, max_length=50
     )
     archive = serializers.FileField(required=False, allow_empty_file=True)
+    sample = serializers.ChoiceField(choices=["rate", "scene"], required=False)
+    fps = FormFloatField(min_value=0.01, max_value=30, required=False)
+    dedupe_distance = serializers.IntegerField(min_value=0, max_value=32, required=False)
+    camera = GroupTextField(max_length=100, required=False)
+    site = GroupTextField(max_length=100, required=False)
+    sequence = GroupTextField(max_length=100, required=False)
+    captured_at = AwareDateTimeField(required=False)
 
     def validate(self, attrs):
         if bool(attrs.get("images")) == bool(attrs.get("archive")):
@@ -110,6 +168,24 @@ class UploadSerializer(StrictSerializer):
                 {"images": "Send image files in 'images' or one zip in 'archive'."}
             )
         return attrs
+
+
+def upload_sampling(data: dict) -> Sampling:
+    """The video sampling an upload asked for; defaults for what it left out."""
+    default = Sampling()
+    return Sampling(
+        mode=data.get("sample", default.mode),
+        fps=data.get("fps", default.fps),
+        dedupe_distance=data.get("dedupe_distance", default.dedupe_distance),
+    )
+
+
+def upload_group(data: dict) -> dict:
+    """The group metadata an upload carries, as JSON: only the fields it sent."""
+    group = {name: data[name] for name in GROUP_FIELDS if name in data}
+    if "captured_at" in group:
+        group["captured_at"] = group["captured_at"].isoformat().replace("+00:00", "Z")
+    return group
 
 
 class GoldItemSerializer(StrictSerializer):
@@ -125,6 +201,11 @@ class ResultSerializer(serializers.ModelSerializer):
     answers = serializers.IntegerField(source="answers_count")
     label = serializers.JSONField(source="accepted_label")
     image_url = serializers.SerializerMethodField()
+    metadata = serializers.JSONField(
+        read_only=True,
+        help_text='Where the image came from: {"video": {name, sha256, time_s, frame}} for a '
+        'video frame, {"group": {camera, site, sequence, captured_at}} when the upload sent them.',
+    )
 
     class Meta:
         model = Task
@@ -138,6 +219,7 @@ class ResultSerializer(serializers.ModelSerializer):
             "confidence",
             "answers",
             "image_url",
+            "metadata",
             "decided_at",
             "created_at",
         ]

@@ -3,26 +3,31 @@
 Good files become tasks even when others in the same request are refused; every refusal is
 reported per file. Images are stored under a name made from their sha256, so the same image
 uploaded twice to a project is skipped as a duplicate, and the user's file name is never a path.
+A video (known by its first bytes, or by its name) becomes one task per sampled frame
+(``video_frames_take``): all its frames or, refused, none of them and none of their files.
+Every task of a request carries the request's group metadata (camera, site, sequence, time).
 """
 
 from __future__ import annotations
 
+import io
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from sebenzai.common.errors import Conflict, DomainError
 
 from ..images import CheckedImage, ImageRejected, image_check
 from ..models import Project, ProjectStatus, Task
+from ..video import Sampling, VideoRejected, video_looks
+from .media import image_store, images_unstore
+from .video_intake import video_frames_take
 
 
 @dataclass
@@ -44,7 +49,9 @@ class IntakeReport:
 class IncomingFile:
     field: str  # e.g. "images[3]" or "archive:photos/cam1.jpg", for error messages
     name: str
-    read: object  # () -> bytes, reading at most the size cap + 1
+    read: Callable[[], bytes]  # reading at most the image size cap + 1
+    # The whole file as a seekable stream, for a video; None: a stream over ``read()``.
+    open: Callable[[], IO[bytes]] | None = None
 
 
 def original_name_clean(name: str) -> str:
@@ -61,7 +68,17 @@ def _printable(text: str) -> str:
 def files_from_uploads(uploads: list) -> Iterator[IncomingFile]:
     cap = settings.SEBENZAI["IMAGE_MAX_BYTES"]
     for index, upload in enumerate(uploads):
-        yield IncomingFile(f"images[{index}]", upload.name or "", lambda u=upload: u.read(cap + 1))
+        yield IncomingFile(
+            f"images[{index}]",
+            upload.name or "",
+            lambda u=upload: u.read(cap + 1),
+            lambda u=upload: _rewound(u),
+        )
+
+
+def _rewound(upload: IO[bytes]) -> IO[bytes]:
+    upload.seek(0)
+    return upload
 
 
 def _unsafe_entry(name: str) -> bool:
@@ -108,6 +125,7 @@ def files_from_archive(archive: IO[bytes]) -> Iterator[IncomingFile]:
             f"archive:{_printable(info.filename)[:200]}",
             info.filename,
             lambda i=info: _read_entry(zf, i, cap),
+            lambda i=info: _open_entry(zf, i),
         )
 
 
@@ -121,56 +139,105 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
         ) from exc
 
 
-def _store(image: CheckedImage) -> tuple[str, bool]:
-    """The image's content-addressed path, and whether this call wrote it."""
-    path = f"images/{image.sha256[:2]}/{image.sha256}.{image.extension}"
-    if default_storage.exists(path):
-        return path, False
-    default_storage.save(path, ContentFile(image.content))
-    return path, True
+def _open_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    try:
+        return zf.open(info)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise ImageRejected(
+            code="invalid_archive_entry", message="This entry cannot be read."
+        ) from exc
 
 
-def _unstore(rows: list[Task]) -> None:
-    """Delete the files this upload wrote for rows it could not insert, unless a task (of any
-    project: files are shared by content) has come to use one meanwhile."""
-    paths = {row.image for row in rows}
-    used = set(Task.objects.filter(image__in=paths).values_list("image", flat=True))
-    for path in paths - used:
-        default_storage.delete(path)
+def _sniffed(incoming: IncomingFile) -> bytes | IO[bytes]:
+    """A video as an open stream (judged by its first bytes or its name), anything else as its
+    bytes, at most the image size cap + 1."""
+    if incoming.open is None:
+        data = incoming.read()
+        return io.BytesIO(data) if video_looks(incoming.name, data[:16]) else data
+    stream = incoming.open()
+    try:
+        head = stream.read(16)
+        stream.seek(0)
+        if video_looks(incoming.name, head):
+            return stream
+        with stream:
+            return stream.read(settings.SEBENZAI["IMAGE_MAX_BYTES"] + 1)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        stream.close()
+        message = "This entry cannot be read."
+        raise ImageRejected(code="invalid_archive_entry", message=message) from exc
 
 
-def tasks_create_from_files(*, project: Project, files: Iterator[IncomingFile]) -> IntakeReport:
+def tasks_create_from_files(
+    *,
+    project: Project,
+    files: Iterator[IncomingFile],
+    sampling: Sampling | None = None,
+    group: dict | None = None,
+) -> IntakeReport:
     """Check, store and record each file; duplicates (same sha256 in this project) are skipped.
-    Files past the project's or the requester's image quota are refused one by one."""
+    Files past the project's or the requester's image quota are refused one by one; a video's
+    frames are sampled by ``sampling`` (one a second by default) and refused all together.
+    ``group`` (camera, site, sequence, captured_at: validated by the caller) goes into every
+    task's ``metadata["group"]``."""
     if project.status == ProjectStatus.DONE:
         raise Conflict(
             code="project_done", field="project", message="A finished project takes no new images."
         )
-    limits = settings.SEBENZAI
-    report, candidates = IntakeReport(), []
-    seen = set(project.tasks.values_list("sha256", flat=True))
-    room = _room(project)  # a first look, so a full account decodes nothing
+    intake = _Intake(project, sampling or Sampling(), {"group": group} if group else {})
     for incoming in files:
-        if len(candidates) >= room.images:
-            report.errors.append(_quota_error(incoming, room))
+        if len(intake.candidates) >= intake.room.images:
+            intake.report.errors.append(_quota_error(incoming, intake.room))
             continue
         try:
-            image = image_check(
-                incoming.read(),
-                max_bytes=limits["IMAGE_MAX_BYTES"],
-                max_pixels=limits["IMAGE_MAX_PIXELS"],
-            )
-        except ImageRejected as exc:
-            report.errors.append(_file_error(incoming, exc.code, exc.message))
-            continue
-        if image.sha256 in seen:
-            report.duplicates += 1
-            continue
-        seen.add(image.sha256)
-        path, written = _store(image)
-        candidates.append((_task_row(project, image, incoming.name, path), incoming, written))
-    report.created = _rows_insert(project, candidates, report)
-    return report
+            content = _sniffed(incoming)
+            if isinstance(content, bytes):
+                intake.image_add(incoming, content)
+            else:
+                intake.video_add(incoming, content)
+        except (ImageRejected, VideoRejected) as exc:
+            intake.report.errors.append(_file_error(incoming, exc.code, exc.message))
+    intake.report.created = _rows_insert(project, intake.candidates, intake.report)
+    return intake.report
+
+
+class _Intake:
+    """One request's running state: what is already in the project, what this request has
+    stored so far, and the room the quotas leave."""
+
+    def __init__(self, project: Project, sampling: Sampling, metadata: dict) -> None:
+        self.project, self.sampling, self.metadata = project, sampling, metadata
+        self.report, self.candidates = IntakeReport(), []
+        self.seen = set(project.tasks.values_list("sha256", flat=True))
+        self.room = _room(project)  # a first look, so a full account decodes nothing
+
+    def image_add(self, incoming: IncomingFile, data: bytes) -> None:
+        limits = settings.SEBENZAI
+        image = image_check(
+            data, max_bytes=limits["IMAGE_MAX_BYTES"], max_pixels=limits["IMAGE_MAX_PIXELS"]
+        )
+        if image.sha256 in self.seen:
+            self.report.duplicates += 1
+            return
+        self.seen.add(image.sha256)
+        path, written = image_store(image)
+        row = _task_row(self.project, image, incoming.name, path, self.metadata)
+        self.candidates.append((row, incoming, written))
+
+    def video_add(self, incoming: IncomingFile, stream: IO[bytes]) -> None:
+        left = self.room.images - len(self.candidates)
+        take = video_frames_take(
+            project=self.project,
+            name=original_name_clean(incoming.name),
+            stream=stream,
+            sampling=self.sampling,
+            seen=self.seen,
+            room=(left, self.room.reason),
+            metadata=self.metadata,
+        )
+        self.report.duplicates += take.duplicates
+        self.seen.update(row.sha256 for row, _ in take.rows)
+        self.candidates.extend((row, incoming, written) for row, written in take.rows)
 
 
 @dataclass(frozen=True)
@@ -202,7 +269,7 @@ def _rows_insert(project: Project, candidates: list, report: IntakeReport) -> li
         keep, over = candidates[: room.images], candidates[room.images :]
         Task.objects.bulk_create([row for row, _, _ in keep], batch_size=500)
     report.errors.extend(_quota_error(incoming, room) for _, incoming, _ in over)
-    _unstore([row for row, _, written in over if written])  # lost a quota race: no orphans
+    images_unstore([row.image for row, _, written in over if written])  # lost a race: no orphans
     return [str(row.id) for row, _, _ in keep]
 
 
@@ -216,7 +283,7 @@ def _quota_error(incoming: IncomingFile, room: Room) -> dict:
     return _file_error(incoming, "quota_exceeded", message)
 
 
-def _task_row(project: Project, image: CheckedImage, name: str, path: str) -> Task:
+def _task_row(project: Project, image: CheckedImage, name: str, path: str, metadata: dict) -> Task:
     return Task(
         project=project,
         image=path,
@@ -226,4 +293,5 @@ def _task_row(project: Project, image: CheckedImage, name: str, path: str) -> Ta
         width=image.width,
         height=image.height,
         target_redundancy=project.redundancy_min,
+        metadata=metadata,
     )
