@@ -23,6 +23,7 @@ from django.conf import settings
 from annotations.models import Project
 from sebenzai.common.errors import DomainError
 
+from .left_out import left_out_count
 from .manifest import MANIFEST, manifest_head, manifest_write
 from .media import MediaIndex
 from .options import ExportOptions
@@ -129,11 +130,14 @@ def _write_all(
     writer = WRITERS[options.format](
         staging=staging, project=info, options=options, scratch=staging.work
     )
+    left_out = left_out_count(project=project, info=info, exported_states=options.states)
     rows = task_rows_for_export(project=project, states=options.states)
     with ReadAhead(media) as ahead:
         _write_tasks(ahead.rows(rows), reader, writer, tally, staging, progress, total)
     staging.close()
-    head = manifest_head(project=info, options=options, tally=tally)
+    head = manifest_head(
+        project=info, options=options, tally=tally, left_out=left_out, described=writer.describe()
+    )
     # Written while the last labels files are still being deflated: it needs only their hashes.
     with staging.open_manifest(MANIFEST) as manifest:
         manifest_write(out=manifest, head=head, ledger=staging.ledger)

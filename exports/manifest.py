@@ -1,5 +1,6 @@
-"""``manifest.json``: what the snapshot is (project, options, platform), what it holds (counts
-per label and split, skipped tasks) and a sha256 for every other file.
+"""``manifest.json``: what the snapshot is (project, options, platform), what it holds (the class
+index, how images were placed, counts per label and split, skipped tasks and the tasks left out
+because they are not decided yet) and a sha256 for every other file.
 
 It carries no export id, version number or time, so that the same inputs give the same bytes;
 those live on the Export row and in the webhook message. The file list is streamed from the
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .options import ExportOptions
-from .records import ProjectInfo, Tally
+from .records import ProjectInfo, Tally, class_names
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -35,7 +36,16 @@ def platform_version() -> str:
         return "unknown"
 
 
-def manifest_head(*, project: ProjectInfo, options: ExportOptions, tally: Tally) -> dict[str, Any]:
+def manifest_head(
+    *,
+    project: ProjectInfo,
+    options: ExportOptions,
+    tally: Tally,
+    left_out: dict[str, Any],
+    described: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest less its file list. ``described`` is what the format says of itself (how
+    its images were placed, its class folders); ``left_out`` is from left_out_count."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "platform": {"name": "sebenzai", "version": platform_version()},
@@ -46,12 +56,16 @@ def manifest_head(*, project: ProjectInfo, options: ExportOptions, tally: Tally)
             "labels": list(project.labels),
         },
         "format": options.format,
+        # One index for every format and split: YOLO's class numbers; COCO's category ids are
+        # these plus one; a class without images in a split keeps its number.
+        "class_index": {name: index for index, name in enumerate(class_names(project))},
+        **described,
         "snapshot": {
             **options.as_dict(),
             "gold_tasks": "never exported",
             "split_rule": SPLIT_RULE,
         },
-        "counts": tally.as_dict(),
+        "counts": {**tally.as_dict(), "left_out": left_out},
         "skipped_tasks": tally.skipped_tasks,
     }
 

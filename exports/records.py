@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotations.images import EXTENSIONS
+from consensus.models import REVIEWED_METHOD_PREFIX
 
 from .media import MediaIndex
 from .options import ExportOptions
@@ -43,10 +44,27 @@ class Record:
     tag: str = ""  # classification label, or moderation verdict
     categories: list[str] = field(default_factory=list)  # moderation
     by_model: bool = False  # accepted on a model's word (auto-accept)
+    accepted_by: str | None = None  # "consensus", "review" or "model"; None: not recorded
 
     @property
     def file_name(self) -> str:
         return f"{self.sha256}.{self.ext}"
+
+
+def class_names(project: ProjectInfo) -> tuple[str, ...]:
+    """The classes an export is labelled with, in the project's order: its labels, or for a
+    moderation project its verdicts (its labels are then categories, not classes)."""
+    return MODERATION_VERDICTS if project.kind == "moderation" else project.labels
+
+
+def accepted_by(*, by_model: bool, method: str | None) -> str | None:
+    """How a task's label was accepted: a model's word, an admin's review, or the crowd's
+    consensus; None when the task has no consensus row (made outside the platform's flow)."""
+    if by_model:  # the flag the manifest's accepted_by_model count reads, so the two agree
+        return "model"
+    if method is None:
+        return None
+    return "review" if method.startswith(REVIEWED_METHOD_PREFIX) else "consensus"
 
 
 class Skip(Exception):
@@ -62,7 +80,7 @@ class Tally:
 
     def __init__(self, *, project: ProjectInfo, splits: tuple[str, ...]) -> None:
         self._splits = splits
-        keys = MODERATION_VERDICTS if project.kind == "moderation" else project.labels
+        keys = class_names(project)
         self.images = dict.fromkeys(splits, 0)
         self.objects = dict.fromkeys(splits, 0)
         self.labels = {key: dict.fromkeys(splits, 0) for key in keys}
@@ -153,6 +171,7 @@ class RecordReader:
             confidence=row.confidence,
             answers=row.answers,
             by_model=bool(row.by_model),
+            accepted_by=accepted_by(by_model=bool(row.by_model), method=row.method),
         )
         try:
             label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label

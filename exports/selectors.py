@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -28,6 +28,7 @@ ROW_FIELDS = (
     "confidence",
     "answers_count",
     "accepted_by_model",
+    "consensus__method",  # how the label was accepted; None where no consensus row exists
 )
 
 
@@ -42,6 +43,7 @@ class TaskRow(NamedTuple):
     confidence: float | None
     answers: int
     by_model: bool  # accepted on a model's word, no people asked (auto-accept)
+    method: str | None  # ConsensusResult.method: "review_…" when an admin settled it
 
 
 def tasks_exportable(
@@ -74,6 +76,13 @@ def task_rows_for_export(*, project: Project, states: Iterable[str]) -> Iterator
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(ROW_CHUNK):
             yield from map(make, rows)
+
+
+def task_labels_left_out(*, project: Project, states: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """(state, the current consensus label or None) of every non-gold task in ``states``,
+    streamed: the tasks an export leaves out because the crowd or an admin has not decided."""
+    rows = Task.objects.filter(project=project, state__in=list(states), is_gold=False)
+    return rows.values_list("state", "consensus__label").iterator(chunk_size=ROW_CHUNK)
 
 
 def _row_uuid_text(row: tuple) -> TaskRow:

@@ -1,7 +1,8 @@
 """Where an export's files go while it is written: a hidden folder, or a zip being written.
 
 Every file goes through here, so that its sha256 and size are recorded as it is written (the
-manifest lists them in that order) and images are copied byte for byte, never decoded. A folder
+manifest lists them in that order) and images are copied byte for byte, never decoded — except
+where a format's readers accept only one encoding (VOC: ``image_converted``). A folder
 export hard-links its images (copying where the filesystem will not link). A zip export writes
 each file straight into the zip — no file is created per image or label, which on a busy disk
 is most of the cost — and files written in pieces (a COCO JSON, labels.csv) are deflated on a
@@ -49,6 +50,8 @@ class Staging:
         self._ledger = open(self.ledger, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.dirs: set[str] = set()
         self.bytes = 0
+        self.images_copied = 0
+        self.images_converted = 0
         self.manifest_sha256 = ""
         self._open: set[StagedFile] = set()  # not yet complete
         self._closing: deque[tuple[StagedFile | None, Callable[[], None]]] = deque()
@@ -105,6 +108,10 @@ class Staging:
             self.mkdir(parent)
 
     def write(self, rel: str, text: str) -> None:
+        """A small text file in one go."""
+        self.write_bytes(rel, text.encode())
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
         """A small file in one go."""
         raise NotImplementedError
 
@@ -116,6 +123,18 @@ class Staging:
         """Add an image file byte for byte, hashing it. The source is opened without following
         a symlink and must be a regular file; else ImageUnavailable."""
         raise NotImplementedError
+
+    def image_converted(self, rel: str, source: str, convert: Callable[[bytes], bytes]) -> None:
+        """Add ``convert`` of the image's bytes, read as ``image`` reads them (no symlink, a
+        regular file, else ImageUnavailable). ``convert`` raises ImageUnavailable on bytes it
+        cannot read; the export skips that task and counts it."""
+        fd, size = _open_regular(source)
+        try:
+            data = os.pread(fd, size, 0)
+        finally:
+            os.close(fd)
+        self.write_bytes(rel, convert(data))
+        self.images_converted += 1
 
     def close(self) -> None:
         """Every file is written: finish the ledger (the manifest is written from it)."""
@@ -145,9 +164,8 @@ class FolderStaging(Staging):
             (self.root / rel).mkdir(parents=True, exist_ok=True)
             super().mkdir(rel)
 
-    def write(self, rel: str, text: str) -> None:
+    def write_bytes(self, rel: str, data: bytes) -> None:
         self._parent(rel)
-        data = text.encode()
         with open(f"{self._root}/{rel}", "xb") as handle:
             handle.write(data)
         self.record(rel, hashlib.sha256(data).hexdigest(), len(data))
@@ -174,6 +192,7 @@ class FolderStaging(Staging):
         finally:
             os.close(fd)
         self.record(rel, digest, size)
+        self.images_copied += 1
 
     def _place(self, fd: int, source: str, target: str) -> None:
         if self._link:
@@ -206,10 +225,9 @@ class ZipStaging(Staging):
         self._zip = ZipWriter(self._out, self._central)
         self._spools = 0
 
-    def write(self, rel: str, text: str) -> None:
+    def write_bytes(self, rel: str, data: bytes) -> None:
         self._drain()
         self._parent(rel)
-        data = text.encode()
         self._zip.add_bytes(rel, data)
         self.record(rel, hashlib.sha256(data).hexdigest(), len(data))
 
@@ -253,6 +271,7 @@ class ZipStaging(Staging):
         finally:
             os.close(fd)
         self.record(rel, digest, size)
+        self.images_copied += 1
 
     def close(self) -> None:
         super().close()

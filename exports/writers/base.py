@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..options import ExportOptions
 from ..records import ProjectInfo, Record
@@ -15,6 +16,8 @@ def num(value: float) -> str:
 
 
 class Writer:
+    image_rule = "copied byte for byte, named <sha256>.<jpg|png|webp>"  # in the manifest
+
     def __init__(
         self, *, staging: Staging, project: ProjectInfo, options: ExportOptions, scratch: Path
     ) -> None:
@@ -33,3 +36,8 @@ class Writer:
 
     def finish(self) -> None:
         """Write what could only be written once every task was seen."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the manifest says of this format's files, after ``finish``: how the images were
+        placed (and how many), and anything a reader of the format needs besides."""
+        return {"images": {"rule": self.image_rule, "copied": self.staging.images_copied}}

@@ -5,6 +5,11 @@ spool file appended at the end — so the project is read once and memory stays 
 boxes it has.
 Category ids are 1..N in the project's label order; image and annotation ids count from 1 in each
 file. A box has ``"segmentation": []``; a polygon has its ring, the box of its bounds, and its area.
+
+Beyond COCO's own fields, as in CSV and JSON lines: each image has its task's consensus
+``confidence`` (null when none) and ``accepted_by`` ("consensus", "review", "model"; null when not
+recorded); an object has the fused ``score`` consensus gave it, and no ``score`` key otherwise, so
+a ground-truth object is never mistaken for a scored detection. pycocotools ignores extra keys.
 """
 
 from __future__ import annotations
@@ -19,6 +24,14 @@ from .base import Writer
 
 SEPARATOR = ("", ",\n")  # indexed by "is this not the first entry"
 SPOOL_BUFFER = 1 << 18
+ACCEPTED_BY = {None: "null", "consensus": '"consensus"', "review": '"review"', "model": '"model"'}
+
+
+def _confidence(value: float | None) -> str:
+    """``json.dumps(value)``, the common case written out (once per image)."""
+    if type(value) is float and value - value == 0:  # finite: its repr is JSON's
+        return float.__repr__(value)
+    return json.dumps(value)
 
 
 class _Part:
@@ -55,7 +68,9 @@ class CocoWriter(Writer):
         part.out.write(
             f'{SEPARATOR[image_id > 1]}{{"id":{image_id},'
             f'"file_name":"{record.file_name}","width":{record.width},'
-            f'"height":{record.height},"task_id":"{record.task_id}"}}'
+            f'"height":{record.height},"task_id":"{record.task_id}",'
+            f'"confidence":{_confidence(record.confidence)},'
+            f'"accepted_by":{ACCEPTED_BY[record.accepted_by]}}}'
         )
         if record.shapes:
             first = part.annotation_id + 1
@@ -68,16 +83,18 @@ class CocoWriter(Writer):
         # Once per box (500,000 in a large export): the fields unpacked, the category's part of
         # the text made once per label.
         prefix = self._prefix
-        for annotation_id, (label, x, y, w, h, points, area, _) in enumerate(shapes, first):
+        for annotation_id, (label, x, y, w, h, points, area, score) in enumerate(shapes, first):
             if points is None:
                 segmentation = "[]"
             else:
                 segmentation = "[[" + ",".join(f"{px!r},{py!r}" for px, py in points) + "]]"
-            # Numbers as repr(): Python's shortest round-trip form, the same on every run.
+            # Numbers as repr(): Python's shortest round-trip form, the same on every run. A
+            # score is a finite int or float (shapes.py), whose repr is JSON's.
+            scored = "" if score is None else f',"score":{score!r}'
             yield (
                 f'{{"id":{annotation_id},"image_id":{image_id}{prefix[label]}'
                 f'{x!r},{y!r},{w!r},{h!r}],"area":{area!r},"iscrowd":0,'
-                f'"segmentation":{segmentation}}}'
+                f'"segmentation":{segmentation}{scored}}}'
             )
 
     def _head(self) -> str:

@@ -1,5 +1,10 @@
-"""Pascal VOC: ``Annotations/<stem>.xml``, ``JPEGImages/``, ``ImageSets/Main/<split>.txt`` and
-``labels.txt`` (the class names, one a line).
+"""Pascal VOC: ``Annotations/<id>.xml``, ``JPEGImages/<id>.jpg``, ``ImageSets/Main/<split>.txt``
+and ``labels.txt`` (the class names, one a line); the id is the image's sha256.
+
+This is the layout torchvision's ``VOCDetection`` reads (under ``VOCdevkit/VOC2007/``), and it
+opens ``JPEGImages/<id>.jpg`` whatever the image is: PNG and WebP images are re-encoded as JPEG
+here (``exports.jpeg``) — in this format only — and the XML's ``filename`` names the JPEG. Its
+sha256 in the manifest is the JPEG's; the id stays the original's.
 
 Boxes are written as stored — 0-based pixel coordinates, up to two decimals, as CVAT writes them
 — with ``xmax = x + w``. A polygon is written as the box of its bounds plus a ``<polygon>`` with
@@ -13,6 +18,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..jpeg import ENCODER, JPEG_QUALITY, jpeg_from
 from ..records import Record
 from ..shapes import Shape
 from ..staged import StagedFile
@@ -27,6 +33,11 @@ def name_clean(value: str) -> str:
 
 
 class VocWriter(Writer):
+    image_rule = (
+        f"JPEG copied byte for byte; PNG and WebP decoded and re-encoded as RGB JPEG ({ENCODER}, "
+        f"quality {JPEG_QUALITY}, alpha dropped); all named <sha256 of the original>.jpg"
+    )
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names = {name: escape(name_clean(name)) for name in self.project.labels}
@@ -51,13 +62,17 @@ class VocWriter(Writer):
         )
 
     def add(self, record: Record) -> str:
-        rel = f"JPEGImages/{record.file_name}"
-        self.staging.image(rel, record.source)
+        name = f"{record.sha256}.jpg"
+        rel = f"JPEGImages/{name}"
+        if record.ext == "jpg":
+            self.staging.image(rel, record.source)
+        else:
+            self.staging.image_converted(rel, record.source, jpeg_from)
         objects = "".join(self._object(shape) for shape in record.shapes)
         self.staging.write(
             f"Annotations/{record.sha256}.xml",
             "<annotation>\n\t<folder>JPEGImages</folder>\n"
-            f"\t<filename>{record.file_name}</filename>\n"
+            f"\t<filename>{name}</filename>\n"
             "\t<source><database>Sebenzai</database></source>\n"
             f"\t<size><width>{record.width}</width><height>{record.height}</height>"
             "<depth>3</depth></size>\n\t<segmented>0</segmented>\n"
@@ -71,3 +86,8 @@ class VocWriter(Writer):
             handle.close()
         names = "".join(f"{name_clean(name)}\n" for name in self.project.labels)
         self.staging.write("labels.txt", names)
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        described["images"]["reencoded_as_jpeg"] = self.staging.images_converted
+        return described

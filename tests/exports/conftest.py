@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from annotations.models import Project, Task, TaskState
+from annotations.services.intake import IncomingFile, tasks_create_from_files
 from tests.exports.helpers import Receiver, label_for
+from tests.helpers import png_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +22,24 @@ def _export_root(tmp_path, settings):
 @pytest.fixture
 def accepted_project(make_project) -> Callable[..., Project]:
     def make(
-        kind: str = "bbox", *, images: int = 6, gold: int = 0, confidence: float = 0.95, **fields
+        kind: str = "bbox",
+        *,
+        images: int = 6,
+        gold: int = 0,
+        confidence: float = 0.95,
+        formats: tuple[str, ...] = (),
+        **fields,
     ) -> Project:
-        project = make_project(kind, images=images + gold, **fields)
+        """``gold`` gold tasks and ``images`` accepted ones: PNGs, the last of them one image in
+        each of ``formats`` ("JPEG", "WEBP")."""
+        project = make_project(kind, images=images + gold - len(formats), **fields)
+        files = (
+            IncomingFile(
+                f"images[{i}]", f"x{i}.{f.lower()}", lambda i=i, f=f: png_bytes(seed=900 + i, fmt=f)
+            )
+            for i, f in enumerate(formats)
+        )
+        tasks_create_from_files(project=project, files=files)
         tasks = list(project.tasks.order_by("created_at", "sha256"))
         for index, task in enumerate(tasks):
             if index < gold:

@@ -13,6 +13,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from annotations.models import Task
+from consensus.models import ConsensusResult, Decision
 from exports.dataset import dataset_write
 from exports.options import export_options_build
 from exports.shapes import polygon_area
@@ -143,3 +144,75 @@ def test_objects_with_unknown_labels_or_bad_geometry_stay_out_and_are_counted(
         )
         rows += [i for i in data["images"] if i["task_id"] == str(task.pk)]
     assert len(rows) == 1
+
+
+def decided_by_each_way(project) -> dict[str, str | None]:
+    """The project's tasks, in sha256 order, accepted by a model, an admin, the crowd, and by no
+    recorded way; returns the expected ``accepted_by`` per task id."""
+    first, second, third, *rest = Task.objects.filter(project=project).order_by("sha256")
+    Task.objects.filter(pk=first.pk).update(accepted_by_model=True)
+    ConsensusResult.objects.create(
+        task=first, label=first.accepted_label, confidence=0.9, method="model_auto",
+        decision=Decision.ACCEPT, answers=0,
+    )  # fmt: skip
+    for task, method in ((second, "review_edit"), (third, "boxes")):
+        ConsensusResult.objects.create(
+            task=task, label=task.accepted_label, confidence=0.8, method=method,
+            decision=Decision.ACCEPT, answers=3,
+        )  # fmt: skip
+    expected = {str(first.pk): "model", str(second.pk): "review", str(third.pk): "consensus"}
+    return expected | {str(task.pk): None for task in rest}
+
+
+def coco_files(root: Path) -> list[Path]:
+    return [root / "annotations" / f"instances_{split}.json" for split in ("train", "val", "test")]
+
+
+def test_coco_carries_each_objects_score_and_each_images_confidence_and_acceptance(
+    accepted_project, tmp_path
+):
+    # given accepted boxes, some with a fused score, decided in each of the ways there are
+    project = accepted_project("bbox", images=9)
+    expected_by = decided_by_each_way(project)
+    Task.objects.filter(pk__in=list(expected_by)[3:5]).update(confidence=None)
+    tasks = {str(t.pk): t for t in Task.objects.filter(project=project)}
+    # when it is exported as COCO and loaded with pycocotools
+    export_coco(project, tmp_path / "out")
+    seen = {}
+    for path in coco_files(tmp_path / "out"):
+        coco = load(path)
+        for image in coco.loadImgs(coco.getImgIds()):
+            task = tasks[image["task_id"]]
+            seen[image["task_id"]] = image["accepted_by"]
+            # then each image has its task's confidence (null when none) and how it was accepted
+            assert image["confidence"] == task.confidence
+            # and each object its fused score, or no score at all
+            anns = coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]]))
+            boxes = task.accepted_label["boxes"]
+            assert [a.get("score") for a in anns] == [b.get("score") for b in boxes]
+            assert ["score" in a for a in anns] == ["score" in b for b in boxes]
+    assert seen == expected_by
+    assert any(t.confidence is None for t in tasks.values())
+
+
+def test_scored_coco_objects_load_as_detections_in_pycocotools(accepted_project, tmp_path):
+    # given a COCO export in which some objects carry a fused score
+    project = accepted_project("bbox", images=12)
+    export_coco(project, tmp_path / "out")
+    path = tmp_path / "out" / "annotations" / "instances_train.json"
+    truth = load(path)
+    scored = [a for a in json.loads(path.read_text())["annotations"] if "score" in a]
+    assert scored
+    # when those objects are posed as detections with their own scores
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = truth.loadRes(scored)
+        evaluation = COCOeval(truth, results, "bbox")
+        evaluation.evaluate()
+        evaluation.accumulate()
+    # then pycocotools takes them with those scores, matched to their ground truth
+    assert sorted(a["score"] for a in results.dataset["annotations"]) == sorted(
+        a["score"] for a in scored
+    )
+    matched = [e for e in evaluation.evalImgs if e is not None and len(e["dtIds"])]
+    assert matched
+    assert all((e["dtMatches"][0] > 0).all() for e in matched)  # at IoU 0.5, each found its box

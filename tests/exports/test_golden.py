@@ -2,18 +2,27 @@
 zip and as a folder. The hashes were taken before the exports were made faster; a change to any
 output byte (a deflate setting, an entry's order, a number's text) fails here.
 
-Everything that reaches the files is fixed: ids, image bytes, labels and the platform version."""
+Everything that reaches the files is fixed: ids, image bytes, labels, how each label was accepted,
+the tasks still open or in review, and the platform version. Most images are real PNGs, which
+VOC re-encodes as JPEG: its bytes also depend on Pillow's JPEG encoder (a Pillow upgrade may
+change the two VOC hashes alone).
+
+To regenerate after a deliberate change: run this test, check that only the formats you meant
+changed (the failure names them), and paste the GOLDEN it prints in place of the one below."""
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from annotations.models import Project, Task, TaskState
+from consensus.models import ConsensusResult, Decision
 from exports import manifest as manifest_module
 from exports.dataset import dataset_write
 from exports.options import export_options_build
@@ -22,21 +31,22 @@ pytestmark = pytest.mark.django_db
 
 LABELS = ["car", "taxi", "bus stop", "é"]
 TASKS = 400  # enough for a COCO JSON and tasks.csv well past 32 KB (deflated as they are written)
+LEFT_OUT = 12  # tasks still open or in review, after the TASKS
 
 # (format, as zip) -> sha256 of the zip, or of the folder's manifest.json
 GOLDEN = {
-    ("coco", True): "bec6595fe22dbbe5ae3f7a97b3cba41c0120441394a76395ee7c39edeffd0405",
-    ("coco", False): "1e38cad744030e3d549d19f7ab1b30e377a76c9c56d5b55611e79a715c8be5f9",
-    ("yolo", True): "9a849b91ca7b8064965922d4ea2694413e68b4d5d764970349a6d0a566c9a14a",
-    ("yolo", False): "02b4ec31590586f19e6df0ad7c868dadd3365f3b71b22b79824b2c71715af6ad",
-    ("voc", True): "5ce6d5bcb37827d6d40e3c2650189382db9372803908d5df1294a9ad5f533822",
-    ("voc", False): "626dea3fe3b60018794644c8e26e528dfc8f93e862ed2152b13a29b2f6f54aa7",
-    ("csv", True): "d1071ac371f71e68a7a5a2103fcfb719da360d762da49dc0ed9721f4dc17b182",
-    ("csv", False): "2dc33bad8ce1065307a869314f83dd039360670a67f34b35b4063dce0cd222ee",
-    ("jsonl", True): "87f2914605896b36870b47f17f6ccb5aad6ff4850da5deaa4dc9dcdeeae96782",
-    ("jsonl", False): "c69a9b6b86741b8b7e1dcc303db587d49cec6fe4902da5fb5b2c55cfc7629936",
-    ("imagefolder", True): "c045986294fd8b3ce6bad80bac69eb775c385ae34281f76d25df5cce0d6ad109",
-    ("imagefolder", False): "d797c2b8f38719bd070066d8c08e57b13c524b8ac60cf9c2c32cf09abd2f68c3",
+    ("coco", True): "b4387b4f16d0835b9c20c7d7960739b038a79118eb5f9432c2e184c700d3c1ca",
+    ("coco", False): "a81ca98a748cf9042231f77e51c19156bd2d22d65dfbafcf09ae3a77ccb3aa0d",
+    ("yolo", True): "9b8aea631910832ca67ea94018ad42d8f94af422071e4957496f512ab64b9ba4",
+    ("yolo", False): "e6dcfd7f52a236a940abd00c0026b35a9e37c5ceffc0d291a04df5b9e19a0c9c",
+    ("voc", True): "260423866dbe9aeaa069dfee5163de010280f7c13fc762e652e4e87531e9efe5",
+    ("voc", False): "c7a4566c0e5bb6c2c1e99dc2e0eb369b4195a4ff52f44104c2a18809bdf64a61",
+    ("csv", True): "22feec5d1be5df1cbf0de1545955c266fbcd1ca734a8f9a7b1f4a03a98b25027",
+    ("csv", False): "9c77e7f5b8a24d8c9d17779dcbbd99ce77898d811d723681d5d55d02297363ea",
+    ("jsonl", True): "927d4e8d76dc8528800a83bcb33f9c384c1699be1dbead6d2bee3c151d6a5f48",
+    ("jsonl", False): "bdbf04cc78de1315de4357bf6bffbf1b035b5373417e18da958fb6bd0681e5b2",
+    ("imagefolder", True): "729309d470af3d22c19cb4134390ec1fc9c4068328a664daa60c2dce2793a21b",
+    ("imagefolder", False): "3e940392f1305ac042ae80e3feed250cb8dab0ef839fc43dd64c76db7924fee9",
 }
 
 
@@ -44,8 +54,31 @@ def fixed_id(*parts: object) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, "sebenzai-golden/" + "/".join(map(str, parts)))
 
 
+def is_jpeg(i: int) -> bool:
+    return i % 4 == 3
+
+
 def image_bytes(i: int) -> bytes:
-    return f"image {i};".encode() * (1 + i % 40)  # 8 bytes to a few hundred: stored either way
+    """A real 3 × 2 PNG whose pixels spell ``i``, its data stored uncompressed (zlib level 0) so
+    the bytes do not depend on the zlib build. A "JPEG" is a stand-in: JPEGs are copied by every
+    format, never decoded."""
+    if is_jpeg(i):
+        return f"image {i};".encode() * (1 + i % 40)  # 8 bytes to a few hundred: stored either way
+    pixels = bytes((i >> 8, i & 255, 7 * i % 256, 40, 90, 140, 190, 240, 30, 60, 120, 200))
+    raw = b"\x00" + pixels[:9] + b"\x00" + pixels[3:]  # two rows of three RGB pixels
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 3, 2, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
 def bbox_label(i: int) -> dict:
@@ -72,34 +105,57 @@ def golden_project(owner, kind: str) -> Project:
         labels=[{"name": name, "color": "#123456"} for name in LABELS],
         status="active",
     )
-    media = Path(settings.MEDIA_ROOT)
-    tasks = []
-    for i in range(TASKS):
-        data = image_bytes(i)
-        sha = hashlib.sha256(data).hexdigest()
-        path = media / "images" / sha[:2] / f"{sha}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        label = bbox_label(i) if kind == "bbox" else {"label": LABELS[i % len(LABELS)]}
-        tasks.append(
-            Task(
-                id=fixed_id(kind, i),
-                project=project,
-                image=f"images/{sha[:2]}/{sha}.png",
-                sha256=sha,
-                image_format="PNG",
-                width=640 + i % 3,
-                height=480,
-                state=TaskState.ACCEPTED,
-                accepted_label=label,
-                confidence=[None, 0.9, 0.75, 1.0][i % 4],
-                answers_count=3 + i % 2,
-                target_redundancy=3,
-                is_gold=i == 7,
-            )
-        )
+    tasks = [golden_task(project, kind, i) for i in range(TASKS + LEFT_OUT)]
     Task.objects.bulk_create(tasks)
+    ConsensusResult.objects.bulk_create(
+        golden_result(task, i) for i, task in enumerate(tasks) if i % 3 or i >= TASKS
+    )
     return project
+
+
+def golden_task(project: Project, kind: str, i: int) -> Task:
+    """Task ``i``: accepted (one gold, some by a model) below TASKS, open or in review after."""
+    data = image_bytes(i)
+    sha = hashlib.sha256(data).hexdigest()
+    image = f"images/{sha[:2]}/{sha}.{'jpg' if is_jpeg(i) else 'png'}"
+    path = Path(settings.MEDIA_ROOT) / image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    label = bbox_label(i) if kind == "bbox" else {"label": LABELS[i % len(LABELS)]}
+    decided = i < TASKS
+    return Task(
+        id=fixed_id(kind, i),
+        project=project,
+        image=image,
+        sha256=sha,
+        image_format="JPEG" if is_jpeg(i) else "PNG",
+        width=640 + i % 3,
+        height=480,
+        state=TaskState.ACCEPTED if decided else [TaskState.OPEN, TaskState.REVIEW][i % 2],
+        accepted_label=label if decided else None,
+        confidence=[None, 0.9, 0.75, 1.0][i % 4],
+        answers_count=3 + i % 2,
+        target_redundancy=3,
+        is_gold=i == 7,
+        accepted_by_model=decided and i % 17 == 5,
+    )
+
+
+def golden_result(task: Task, i: int) -> ConsensusResult:
+    """The consensus row: some settled by an admin; some left-out tasks have no label yet."""
+    label = task.accepted_label
+    if i >= TASKS and i % 3:
+        label = bbox_label(i) if task.project.kind == "bbox" else {"label": LABELS[i % 4]}
+    return ConsensusResult(
+        task=task,
+        label=label,
+        confidence=0.5 + i % 5 / 10,
+        method="review_edit" if i % 9 == 1 else "fused",
+        decision={TaskState.ACCEPTED: Decision.ACCEPT, TaskState.OPEN: Decision.WAIT}.get(
+            task.state, Decision.REVIEW
+        ),
+        answers=3,
+    )
 
 
 @pytest.fixture
@@ -118,4 +174,7 @@ def test_every_format_writes_the_bytes_it_always_has(projects, tmp_path):
         out = tmp_path / f"{fmt}{'.zip' if as_zip else ''}"
         result = dataset_write(project=project, options=options, out=out, as_zip=as_zip)
         written[fmt, as_zip] = result.sha256 if as_zip else result.manifest_sha256
-    assert written == GOLDEN
+    changed = sorted(key for key in GOLDEN if written[key] != GOLDEN[key])
+    assert not changed, f"changed: {changed}; GOLDEN would be:\n" + "\n".join(
+        f'    ("{fmt}", {as_zip}): "{digest}",' for (fmt, as_zip), digest in written.items()
+    )

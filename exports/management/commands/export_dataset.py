@@ -117,4 +117,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Objects: {counts['objects']['total']:,}")
         for reason, count in counts["skipped"].items():
             self.stdout.write(f"Skipped ({reason}): {count:,}")
+        for state, left in counts["left_out"].items():  # not decided yet: in no export
+            if left["tasks"]:
+                self.stdout.write(f"Left out (still {state}): {left['tasks']:,}")
         self.stdout.write(f"manifest.json sha256: {result.manifest_sha256}")
