@@ -225,6 +225,15 @@ def state_counts(*, project: Project) -> dict:
     return {state: counts.get(state, 0) for state in STATES}
 
 
+def export_health(*, project: Project) -> dict | None:
+    """The health report of the project's latest ready export, as its Export row stored it from
+    the manifest (read through the project's reverse relation: consensus does not import the
+    exports app); None before the first export."""
+    latest = project.exports.filter(state="ready").order_by("-version")  # type: ignore[attr-defined]
+    fields = ("version", "format", "health", "counts__images", "identical_to")
+    return latest.values(*fields).first()
+
+
 def dashboard_figures(*, project: Project) -> dict:
     """Every figure of the project dashboard, as plain JSON-ready data.
 
@@ -247,6 +256,7 @@ def dashboard_figures(*, project: Project) -> dict:
     if "agreement" not in figures:
         figures["agreement"] = label_agreement(project=project)
     figures["cost"] = _cost(project, figures["states"][TaskState.ACCEPTED])
+    figures["export_health"] = export_health(project=project)
     return {
         "project": {"id": str(project.pk), "name": project.name, "kind": project.kind},
         "generated_at": timezone.now().isoformat(),

@@ -61,6 +61,7 @@ class ProjectExportsView(generics.GenericAPIView):
             fmt=data["format"],
             split=data.get("split"),
             min_confidence=data.get("min_confidence"),
+            group_by=data.get("group_by"),
         )
         export, _ = export_request(
             project=project,

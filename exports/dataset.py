@@ -45,6 +45,7 @@ class DatasetResult:
     manifest_sha256: str
     size: int  # bytes of the zip, or of the files in the folder
     sha256: str | None = None  # of the zip
+    health: dict[str, Any] | None = None  # the manifest's health report
 
 
 class EmptyExport(DomainError):
@@ -100,7 +101,9 @@ def dataset_write(
         _publish(written.path, out, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return DatasetResult(out, written.counts, written.manifest_sha256, written.size, digest)
+    return DatasetResult(
+        out, written.counts, written.manifest_sha256, written.size, digest, written.health
+    )
 
 
 def project_info(project: Project) -> ProjectInfo:
@@ -114,6 +117,7 @@ class _Written:
     counts: dict[str, Any]
     manifest_sha256: str
     size: int
+    health: dict[str, Any]
 
 
 def _write_all(
@@ -142,7 +146,7 @@ def _write_all(
     with staging.open_manifest(MANIFEST) as manifest:
         manifest_write(out=manifest, head=head, ledger=staging.ledger)
     path, size = staging.finish()
-    return _Written(path, head["counts"], staging.manifest_sha256, size)
+    return _Written(path, head["counts"], staging.manifest_sha256, size, head["health"])
 
 
 def _write_tasks(
@@ -157,7 +161,7 @@ def _write_tasks(
     """One pass over the rows: each task's files are written as it is read."""
     with staging.open(INDEX) as index_file:
         index = csv.writer(index_file, lineterminator="\n")
-        index.writerow(["task", "image", "split", "confidence", "answers"])
+        index.writerow(["task", "image", "split", "confidence", "answers", "label_hash"])
         for done, row in enumerate(rows, 1):
             try:
                 record = reader.read(row)
@@ -166,7 +170,10 @@ def _write_tasks(
                 tally.skip(exc.reason, row.id)
             else:
                 tally.add(record)
-                index.writerow([row.id, image, record.split, record.confidence, record.answers])
+                index.writerow(
+                    [row.id, image, record.split, record.confidence, record.answers]
+                    + [record.label_hash]
+                )
             if progress and (done % PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
         if not tally.total_images:

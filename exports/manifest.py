@@ -1,6 +1,7 @@
 """``manifest.json``: what the snapshot is (project, options, platform), what it holds (the class
-index, how images were placed, counts per label and split, skipped tasks and the tasks left out
-because they are not decided yet) and a sha256 for every other file.
+index, how images were placed, counts per label and split, groups per split, the health report,
+skipped tasks and the tasks left out because they are not decided yet) and a sha256 for every
+other file.
 
 It carries no export id, version number or time, so that the same inputs give the same bytes;
 those live on the Export row and in the webhook message. The file list is streamed from the
@@ -14,14 +15,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from .health import health_report
 from .options import ExportOptions
 from .records import ProjectInfo, Tally, class_names
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 SPLIT_RULE = (
-    "an image's split is set by the first 16 hex digits of its sha256, read as a fraction of "
-    "2**64 and compared with the cumulative train/val/test ratios"
+    "an image's split is set by the first 16 hex digits of the sha256 of its group key "
+    "(group_by: 'sequence:<sequence>', 'camera:<camera>' or 'video:<video sha256>'), or of its "
+    "own sha256 when it has no group, read as a fraction of 2**64 and compared with the "
+    "cumulative train/val/test ratios"
 )
 
 
@@ -66,6 +70,10 @@ def manifest_head(
             "split_rule": SPLIT_RULE,
         },
         "counts": {**tally.as_dict(), "left_out": left_out},
+        "groups": tally.groups.per_split(),
+        "health": health_report(
+            labels=tally.labels, splits=options.active_splits, groups=tally.groups
+        ),
         "skipped_tasks": tally.skipped_tasks,
     }
 

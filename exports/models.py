@@ -54,6 +54,12 @@ class Export(TimeStampedModel):
     error_code = models.CharField(max_length=50, blank=True, default="")
     error_message = models.CharField(max_length=300, blank=True, default="")
     download_url = models.CharField(max_length=500, blank=True, default="")
+    # What the manifest's health says (read by the staff dashboard), the difference from the
+    # previous version of this format, and the version whose zip this one repeats byte for
+    # byte (no webhook is sent for it).
+    health = models.JSONField(default=dict, blank=True)
+    diff = models.JSONField(null=True, blank=True)
+    identical_to = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "annotations_export"

@@ -1,5 +1,5 @@
-"""What an export is asked for — format, split ratios, minimum confidence — checked in one place
-for the command and the API alike."""
+"""What an export is asked for — format, split ratios, how images are grouped for the split,
+minimum confidence — checked in one place for the command and the API alike."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from annotations.models import ProjectKind, TaskState
 from sebenzai.common.errors import DomainError
 
 from .models import ExportFormat
+from .split import GROUP_BY
 
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
@@ -32,6 +33,7 @@ class ExportOptions:
     split: tuple[float, float, float] = DEFAULT_SPLIT
     min_confidence: float | None = None
     states: tuple[str, ...] = (TaskState.ACCEPTED.value,)
+    group_by: str = "auto"  # see split.group_key
 
     @property
     def active_splits(self) -> tuple[str, ...]:
@@ -44,12 +46,15 @@ class ExportOptions:
             "split": dict(zip(SPLITS, self.split, strict=True)),
             "min_confidence": self.min_confidence,
             "states": list(self.states),
+            "group_by": self.group_by,
         }
 
     @classmethod
     def from_dict(cls, fmt: str, data: dict[str, Any]) -> ExportOptions:
         split = tuple(float(data["split"][name]) for name in SPLITS)
-        return cls(fmt, split, data["min_confidence"], tuple(data["states"]))  # type: ignore[arg-type]
+        # Exports made before grouped splits carry no group_by: "auto" is what they would get now.
+        group_by = data.get("group_by", "auto")
+        return cls(fmt, split, data["min_confidence"], tuple(data["states"]), group_by)  # type: ignore[arg-type]
 
 
 def split_parse(text: str) -> list[float]:
@@ -92,8 +97,20 @@ def _format_check(kind: str, fmt: str) -> str:
     return fmt
 
 
+def _group_by_check(group_by: object) -> str:
+    if group_by not in GROUP_BY:
+        message = f"Group images by one of: {', '.join(GROUP_BY)}."
+        raise DomainError(code="invalid_group_by", field="group_by", message=message)
+    return str(group_by)
+
+
 def export_options_build(
-    *, kind: str, fmt: str, split: Sequence[float] | None, min_confidence: float | None
+    *,
+    kind: str,
+    fmt: str,
+    split: Sequence[float] | None,
+    min_confidence: float | None,
+    group_by: str | None = None,
 ) -> ExportOptions:
     """Check what was asked for against the project's kind; raise DomainError naming the field."""
     if min_confidence is not None and (
@@ -110,4 +127,5 @@ def export_options_build(
         format=_format_check(kind, fmt),
         split=_split_check(DEFAULT_SPLIT if split is None else split),
         min_confidence=None if min_confidence is None else float(min_confidence),
+        group_by=_group_by_check("auto" if group_by is None else group_by),
     )

@@ -3,6 +3,7 @@ the tally of what went in and what was left out, which becomes the manifest's co
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,11 +12,12 @@ from typing import Any
 from annotations.images import EXTENSIONS
 from consensus.models import REVIEWED_METHOD_PREFIX
 
+from .health import GroupTally
 from .media import MediaIndex
 from .options import ExportOptions
 from .selectors import TaskRow
 from .shapes import Shape, shapes_read
-from .split import SplitRule
+from .split import SplitRule, group_key
 
 MODERATION_VERDICTS = ("safe", "unsafe")
 SKIPPED_TASKS_LISTED = 1000  # the manifest names at most this many; it always counts them all
@@ -45,6 +47,9 @@ class Record:
     categories: list[str] = field(default_factory=list)  # moderation
     by_model: bool = False  # accepted on a model's word (auto-accept)
     accepted_by: str | None = None  # "consensus", "review" or "model"; None: not recorded
+    group: str | None = None  # the group key it was split by (see split.group_key)
+    video: str | None = None  # sha256 of the video it is a frame of
+    label_hash: str = ""  # of the accepted label: tells a relabelled task in the next version
 
     @property
     def file_name(self) -> str:
@@ -93,6 +98,7 @@ class Tally:
         self.skipped_tasks: list[dict[str, str]] = []
         self.by_model = 0
         self.by_model_tasks: list[str] = []
+        self.groups = GroupTally(splits)
 
     @property
     def total_images(self) -> int:
@@ -104,6 +110,7 @@ class Tally:
             if len(self.by_model_tasks) < SKIPPED_TASKS_LISTED:
                 self.by_model_tasks.append(record.task_id)
         self.images[record.split] += 1
+        self.groups.add(group=record.group, video=record.video, split=record.split)
         self.objects[record.split] += len(record.shapes)
         for shape in record.shapes:
             self.labels[shape.label][record.split] += 1
@@ -146,6 +153,7 @@ class RecordReader:
         self._labels = frozenset(project.labels)
         self._min_confidence = options.min_confidence
         self._split = SplitRule(("train", "val", "test"), options.split)
+        self._group_by = options.group_by
         self._media = media
         self._tally = tally
 
@@ -166,19 +174,32 @@ class RecordReader:
             ext=EXTENSIONS[row.image_format],
             width=row.width,
             height=row.height,
-            split=self._split.of(row.sha256),
+            split="",
             source=source,
             confidence=row.confidence,
             answers=row.answers,
             by_model=bool(row.by_model),
             accepted_by=accepted_by(by_model=bool(row.by_model), method=row.method),
+            video=row.video,
         )
+        self._place(record, row)
         try:
             label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label
         except ValueError as exc:
             raise Skip("unreadable_label") from exc
+        canonical = json.dumps(label, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        record.label_hash = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self._label(record, label)
         return record
+
+    def _place(self, record: Record, row: TaskRow) -> None:
+        """The split, by the group key when the task has one, else by the image. With group_by
+        ``none`` the group is still recorded (as ``auto`` would take it), so the health report
+        shows the groups that the per-image split scattered across splits."""
+        found = {"sequence": row.sequence, "camera": row.camera, "video": row.video}
+        key = group_key(group_by=self._group_by, **found)
+        record.split = self._split.of_group(key) if key else self._split.of(row.sha256)
+        record.group = key if self._group_by != "none" else group_key(group_by="auto", **found)
 
     def _label(self, record: Record, label: Any) -> None:
         kind = self._project.kind

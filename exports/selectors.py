@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import QuerySet, TextField
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from annotations.models import Project, Task, TaskState
@@ -29,6 +30,9 @@ ROW_FIELDS = (
     "answers_count",
     "accepted_by_model",
     "consensus__method",  # how the label was accepted; None where no consensus row exists
+    "group_sequence",  # the upload's group metadata and the frame's video (see split.group_key)
+    "group_camera",
+    "video_sha256",
 )
 
 
@@ -44,6 +48,9 @@ class TaskRow(NamedTuple):
     answers: int
     by_model: bool  # accepted on a model's word, no people asked (auto-accept)
     method: str | None  # ConsensusResult.method: "review_…" when an admin settled it
+    sequence: str | None  # metadata["group"]["sequence"]
+    camera: str | None  # metadata["group"]["camera"]
+    video: str | None  # metadata["video"]["sha256"]: the video a frame was sampled from
 
 
 def tasks_exportable(
@@ -65,7 +72,12 @@ def task_rows_for_export(*, project: Project, states: Iterable[str]) -> Iterator
     query = (
         tasks_exportable(project=project, states=states)
         .order_by("sha256")
-        .annotate(task_id=Cast("id", TextField()))  # the database writes the text, not Python
+        .annotate(
+            task_id=Cast("id", TextField()),  # the database writes the text, not Python
+            group_sequence=KT("metadata__group__sequence"),
+            group_camera=KT("metadata__group__camera"),
+            video_sha256=KT("metadata__video__sha256"),
+        )
         .values_list(*ROW_FIELDS)
         .query
     )

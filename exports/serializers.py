@@ -11,6 +11,7 @@ class ExportRequestSerializer(StrictSerializer):
     format = serializers.CharField(max_length=20)
     split = serializers.ListField(child=serializers.FloatField(), max_length=10, required=False)
     min_confidence = serializers.FloatField(required=False, allow_null=True)
+    group_by = serializers.CharField(max_length=20, required=False)
 
 
 class ExportSerializer(serializers.ModelSerializer):
@@ -31,6 +32,9 @@ class ExportSerializer(serializers.ModelSerializer):
             "size",
             "sha256",
             "manifest_sha256",
+            "identical_to",
+            "diff",
+            "health",
             "error",
             "download_url",
             "created_at",

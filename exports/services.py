@@ -23,7 +23,8 @@ from sebenzai.celery import app as celery_app
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError
 
-from .dataset import EmptyExport, dataset_write
+from .dataset import DatasetResult, EmptyExport, dataset_write
+from .diff import versions_diff
 from .models import Export, ExportState
 from .options import ExportOptions
 from .selectors import tasks_exportable
@@ -101,7 +102,10 @@ def _claim(export_id: str) -> bool:
 
 def export_build(*, export_id: str) -> Export | None:
     """Build the export's zip if this worker can claim it; None when it could not. Safe to run
-    twice: the same inputs write the same bytes to the same place, replaced atomically."""
+    twice: the same inputs write the same bytes to the same place, replaced atomically.
+
+    A zip whose sha256 equals that of the previous ready version of the same format is recorded
+    as ``identical_to`` that version and announced to no webhook: nothing new to train on."""
     if not _claim(export_id):
         return None
     export = Export.objects.select_related("project").get(pk=export_id)
@@ -122,6 +126,8 @@ def export_build(*, export_id: str) -> Export | None:
     except Exception:
         logger.exception("export %s failed", export_id)
         return _fail(export, "export_failed", "The export failed on our side; it has been logged.")
+    previous = _previous_version(export)
+    identical_to = previous.version if previous and previous.sha256 == result.sha256 else None
     with transaction.atomic():
         Export.objects.filter(pk=export.pk).update(
             state=ExportState.READY,
@@ -129,13 +135,38 @@ def export_build(*, export_id: str) -> Export | None:
             size=result.size,
             sha256=result.sha256 or "",
             manifest_sha256=result.manifest_sha256,
+            health=result.health or {},
+            diff=_diff(export, previous, result),
+            identical_to=identical_to,
             finished_at=timezone.now(),
             error_code="",
             error_message="",
         )
         export.refresh_from_db()
-        deliveries_enqueue(deliveries_create(export=export))
+        if identical_to is None:
+            deliveries_enqueue(deliveries_create(export=export))
     return export
+
+
+def _previous_version(export: Export) -> Export | None:
+    """The latest ready export of the same project and format before this one."""
+    earlier = Export.objects.filter(
+        project_id=export.project_id,
+        format=export.format,
+        state=ExportState.READY,
+        version__lt=export.version,
+    )
+    return earlier.order_by("-version").first()
+
+
+def _diff(export: Export, previous: Export | None, result: DatasetResult) -> dict | None:
+    if previous is None:
+        return None
+    return versions_diff(
+        previous=export_file(export=previous),
+        current=result.path,
+        previous_version=previous.version,
+    )
 
 
 def _fail(export: Export, code: str, message: str) -> Export:

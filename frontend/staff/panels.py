@@ -106,8 +106,47 @@ def cost_panel(cost: dict, states: dict) -> dict:
     }
 
 
+def _leaks(health: dict) -> str:
+    groups = health.get("groups_in_several_splits", {}).get("groups", 0)
+    videos = health.get("videos_in_several_splits", {}).get("videos", 0)
+    if not groups and not videos:
+        return "no group or video in more than one split"
+    return f"leaks: {groups} group(s) and {videos} video(s) in more than one split"
+
+
+def export_health_panel(latest: dict) -> dict:
+    """The latest ready export's health: per split its images, groups, missing classes and the
+    ratio of its most to its least frequent class; the title names the leaks."""
+    health, images = latest["health"] or {}, latest["counts__images"] or {}
+    splits = [s for s in images if s != "total"]
+    missing = health.get("missing_classes", {})
+    imbalance = health.get("imbalance", {})
+    identical = f", identical to v{latest['identical_to']}" if latest["identical_to"] else ""
+    return {
+        "title": f"Latest export's health (v{latest['version']} {latest['format']}{identical}): "
+        + _leaks(health),
+        "chart": charts.bar_chart("Images per split", [images[s] for s in splits], splits),
+        "head": ["split", "images", "groups", "classes missing", "most / least frequent class"],
+        "rows": [
+            [
+                split,
+                images[split],
+                health.get("groups", {}).get(split, 0),
+                ", ".join(missing.get(split, [])) or "none",
+                "–" if imbalance.get(split) is None else f"{imbalance[split]:g}×",
+            ]
+            for split in splits
+        ],
+    }
+
+
 def dashboard_panels(figures: dict) -> list[dict]:
-    """Every panel of the dashboard, in page order."""
+    """Every panel of the dashboard, in page order; the export's health once there is one."""
+    latest = figures.get("export_health")
+    return [*_figure_panels(figures), *([export_health_panel(latest)] if latest else [])]
+
+
+def _figure_panels(figures: dict) -> list[dict]:
     return [
         progress_panel(figures["progress"]),
         answers_panel(figures["answers_per_hour"]),

@@ -35,18 +35,18 @@ LEFT_OUT = 12  # tasks still open or in review, after the TASKS
 
 # (format, as zip) -> sha256 of the zip, or of the folder's manifest.json
 GOLDEN = {
-    ("coco", True): "b4387b4f16d0835b9c20c7d7960739b038a79118eb5f9432c2e184c700d3c1ca",
-    ("coco", False): "a81ca98a748cf9042231f77e51c19156bd2d22d65dfbafcf09ae3a77ccb3aa0d",
-    ("yolo", True): "9b8aea631910832ca67ea94018ad42d8f94af422071e4957496f512ab64b9ba4",
-    ("yolo", False): "e6dcfd7f52a236a940abd00c0026b35a9e37c5ceffc0d291a04df5b9e19a0c9c",
-    ("voc", True): "260423866dbe9aeaa069dfee5163de010280f7c13fc762e652e4e87531e9efe5",
-    ("voc", False): "c7a4566c0e5bb6c2c1e99dc2e0eb369b4195a4ff52f44104c2a18809bdf64a61",
-    ("csv", True): "22feec5d1be5df1cbf0de1545955c266fbcd1ca734a8f9a7b1f4a03a98b25027",
-    ("csv", False): "9c77e7f5b8a24d8c9d17779dcbbd99ce77898d811d723681d5d55d02297363ea",
-    ("jsonl", True): "927d4e8d76dc8528800a83bcb33f9c384c1699be1dbead6d2bee3c151d6a5f48",
-    ("jsonl", False): "bdbf04cc78de1315de4357bf6bffbf1b035b5373417e18da958fb6bd0681e5b2",
-    ("imagefolder", True): "729309d470af3d22c19cb4134390ec1fc9c4068328a664daa60c2dce2793a21b",
-    ("imagefolder", False): "3e940392f1305ac042ae80e3feed250cb8dab0ef839fc43dd64c76db7924fee9",
+    ("coco", True): "2d7fb2e75d9d443f2c64af9262a016d2b7755b6cad0b9c161211aa4416899f02",
+    ("coco", False): "f467b80632cea2b98d5b6fba4825981c59b5822db77acdbe18fb731604602645",
+    ("yolo", True): "4662ed2d9b949651722b628c0943a154f311d3336e449294623233b238c39f5d",
+    ("yolo", False): "68a73e754c2c73851dba5521f2f5f61dbc9d9190a3ffa4f29bd1214501b6fc58",
+    ("voc", True): "dc5be27e07acae0941b6ecb2678e19a4bb30de0eaffdc4023ff481e08e064efe",
+    ("voc", False): "9b8139104557f3617f1c96fc036a58d17d716d8d5f5abdc6d74208bb08e55312",
+    ("csv", True): "2d435104107c510869546c6829e38b04a448bf9373ab99b696e2c26bd6f84157",
+    ("csv", False): "fd42414947a391a322e2da6e50d3a07d6f430b840a9049aba939da214196a65e",
+    ("jsonl", True): "5e75d0eee56ed97f0f607897e41227729acdeaf6736d33d96f93824b7ede1abd",
+    ("jsonl", False): "37d49ef8a8e0e5e13a9bd0edfb5ba41efb6872f26f4615aa9fd2563cd924cbca",
+    ("imagefolder", True): "4ec22b067ae45f95e4ed9246fef7bd59ceedac7ea3b4379b89e90a836da905d9",
+    ("imagefolder", False): "dfc2052ca8aeb37929a3618e264a665facf638f20e48a4e933e12d642da9fa46",
 }
 
 

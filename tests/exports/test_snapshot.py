@@ -91,10 +91,10 @@ def test_tasks_csv_records_which_tasks_and_which_consensus_results(accepted_proj
     project = accepted_project("bbox", images=4, confidence=0.91)
     export(project, tmp_path / "out")
     rows = (tmp_path / "out" / "tasks.csv").read_text().splitlines()
-    assert rows[0] == "task,image,split,confidence,answers"
+    assert rows[0] == "task,image,split,confidence,answers,label_hash"
     ids = {str(pk) for pk in Task.objects.filter(project=project).values_list("pk", flat=True)}
     assert {r.split(",")[0] for r in rows[1:]} == ids
-    assert all(r.endswith(",0.91,3") for r in rows[1:])
+    assert all(",0.91,3," in r and len(r.rsplit(",", 1)[1]) == 16 for r in rows[1:])
 
 
 def test_an_image_keeps_its_split_when_the_project_grows(accepted_project, make_project, tmp_path):

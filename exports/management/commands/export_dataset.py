@@ -78,6 +78,12 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="folder to create (a zip file with --zip)")
         parser.add_argument("--split", default="0.8,0.1,0.1", help="train,val,test ratios")
         parser.add_argument("--min-confidence", type=float, default=None)
+        parser.add_argument(
+            "--group-by",
+            default="auto",
+            help="keep each group in one split: auto (sequence, else camera, else video) | "
+            "sequence | camera | video | none",
+        )
         parser.add_argument("--zip", action="store_true", help="write one zip file at --out")
         parser.add_argument("--force", action="store_true", help="replace what is at --out")
         parser.add_argument(
@@ -93,6 +99,7 @@ class Command(BaseCommand):
                 fmt=options["format"],
                 split=split_parse(options["split"]),
                 min_confidence=options["min_confidence"],
+                group_by=options["group_by"],
             )
             with _sigterm_as_exit():
                 result = dataset_write(
