@@ -3,13 +3,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml ./
 COPY sebenzai sebenzai
+COPY accounts accounts
 COPY annotations annotations
 COPY consensus consensus
 COPY workers workers
+COPY predictions predictions
+COPY exports exports
 COPY frontend frontend
+COPY devtools devtools
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
     && chown -R sebenzai /data /app/var
+# Hashed names (module imports rewritten), .gz and .br beside each: sebenzai/storage.py.
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | base64) python manage.py collectstatic --noinput -v0
 USER sebenzai
 EXPOSE 8000

@@ -141,7 +141,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hashed names (ES module imports rewritten too), .gz and .br: sebenzai/storage.py. Built by
+    # collectstatic (the Dockerfile runs it). With DEBUG on nothing needs building: the storage
+    # gives plain names then, and whitenoise finds files in the apps and re-reads them on change.
+    "staticfiles": {"BACKEND": "sebenzai.storage.StaticStorage"},
 }
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"  # never served directly: images go through an authorising view

@@ -288,6 +288,10 @@ PAGES: dict[str, tuple[int, int, int, int, int]] = {
     "/staff/projects/{project}/workers/": (302, 404, 404, 404, 200),
     "/staff/review/{review_task}/": (302, 404, 404, 404, 200),
     "/favicon.ico": (301, 301, 301, 301, 301),
+    # The installable app: public, as browsers fetch them without cookies; they name only static
+    # files (the shell), never a task or an answer.
+    "/sw.js": (200, 200, 200, 200, 200),
+    "/manifest.webmanifest": (200, 200, 200, 200, 200),
 }
 
 
