@@ -45,7 +45,9 @@ class ModelVote:
     prediction: Prediction
     voter_id: int
     payload: dict  # the prediction less the shapes it is not sure of
-    accuracy: float  # the vote's weight: the model's skill, or its score for a class if lower
+    # Its weight: the model's accuracy on the class it says (its skill, for shapes), or its
+    # score where that is lower.
+    accuracy: float
 
 
 def model_credible(skill: WorkerSkill | None) -> bool:
