@@ -1,7 +1,8 @@
 // The platform's JSON API as the pages call it, with the session cookie and the CSRF header: the
 // browser goes through exactly the endpoints a script would, so the two cannot disagree. The
 // server's error comes back as an ApiError (status, code, message, field), a lost connection as
-// a NetworkError.
+// a NetworkError. withRetry is the one retry loop of the pages: backoff, the server's retry_after
+// on a 429, and no counting of tries while the phone is offline (it waits for the connection).
 
 export class ApiError extends Error {
   constructor(status, error) {
@@ -9,6 +10,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || "";
     this.field = error.field || "";
+    this.retryAfterMs = Number(error.retry_after_ms) || 0; // on a 429: when to ask again
   }
 }
 
@@ -54,24 +56,55 @@ export function makeApi({ retryReads = false } = {}) {
   };
 }
 
-// Worth another try: a lost connection or a gateway error, and, for a request that is safe to
-// repeat (serverErrors), any 5xx. Never a 4xx: the server has decided.
+// Worth another try: a lost connection or a gateway error; a 429 that says when to come back
+// (soon); and, for a request that is safe to repeat (serverErrors), any 5xx. Never another 4xx:
+// the server has decided.
 export function isTransient(err, { serverErrors = false } = {}) {
   if (err instanceof NetworkError) return true;
-  return err instanceof ApiError && (err.status >= 502 || (serverErrors && err.status >= 500));
+  if (!(err instanceof ApiError)) return false;
+  if (err.status === 429) return err.retryAfterMs > 0 && err.retryAfterMs <= MAX_DELAY_MS;
+  return err.status >= 502 || (serverErrors && err.status >= 500);
 }
 
-// Retries with exponential backoff (0.5 s, 1 s, 2 s by default); onRetry(attempt, of, waitMs)
-// lets the page say what it is doing.
-export async function withRetry(action, { attempts = 4, delayMs = 500, serverErrors = false, onRetry } = {}) {
-  for (let attempt = 1; ; attempt += 1) {
+const MAX_DELAY_MS = 30_000;
+
+// The first wait between tries; a test may shorten it through localStorage (no server setting).
+export function retryDelayMs() {
+  return Number(localStorage.getItem("sebenzai.retryDelayMs")) || 500;
+}
+
+// Resolves when the browser is back online, or after ms (navigator.onLine can miss a return).
+export function untilOnline(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      window.removeEventListener("online", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    window.addEventListener("online", done);
+  });
+}
+
+// Retries with exponential backoff (0.5 s, 1 s, 2 s by default). While the phone is offline a
+// lost connection does not use up a try: the loop waits for the connection, however long.
+// onRetry(attempt, of, waitMs, offline) lets the page say what it is doing.
+export async function withRetry(action, { attempts = 4, delayMs = retryDelayMs(), serverErrors = false, onRetry } = {}) {
+  for (let attempt = 1; ; ) {
     try {
       return await action();
     } catch (err) {
-      if (!isTransient(err, { serverErrors }) || attempt >= attempts) throw err;
-      const wait = delayMs * 2 ** (attempt - 1);
-      if (onRetry) onRetry(attempt, attempts - 1, wait);
+      if (!isTransient(err, { serverErrors })) throw err;
+      if (err instanceof NetworkError && !navigator.onLine) {
+        if (onRetry) onRetry(attempt, attempts - 1, 0, true);
+        await untilOnline(MAX_DELAY_MS);
+        continue;
+      }
+      if (attempt >= attempts) throw err;
+      const wait = Math.min(Math.max(delayMs * 2 ** (attempt - 1), err.retryAfterMs || 0), MAX_DELAY_MS);
+      if (onRetry) onRetry(attempt, attempts - 1, wait, false);
       await new Promise((resolve) => setTimeout(resolve, wait));
+      attempt += 1;
     }
   }
 }

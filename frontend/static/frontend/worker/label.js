@@ -1,7 +1,10 @@
 // The labelling page: lease a task, draw or pick with the tool for its kind, submit, and go
-// straight on to the next task without reloading. Every step is a worker API call.
+// straight on to the next task without reloading. Every step is a worker API call, tried again
+// while the failure may pass (shared/api.js withRetry); an answer is kept on the phone until the
+// server has it (outbox.js), and the worker always has something to press.
 
 import { ApiError, NetworkError, makeApi, withRetry } from "../shared/api.js";
+import * as outbox from "./outbox.js";
 import { BoxTool } from "./bbox.js";
 import { ClassTool, ModerationTool } from "./choice.js";
 import { focusedByKeyboard, keyBelongsToFocus } from "./keys.js";
@@ -23,6 +26,8 @@ let busy = false;
 let startedAt = 0;
 let imageSize = 0; // the longest side of the image file being shown
 let retryAction = null; // what "Try again" does, while it is shown
+let resendTimer = 0; // the next unprompted try to send kept answers
+let resendDelay = 0;
 
 function say(text, kind = "info") {
   const message = $("message");
@@ -81,14 +86,18 @@ async function next() {
   if (again) say("Trying again…", "info");
   setState("loading");
   withdrawRetry();
+  // No new lease while an answer waits on the phone: the server would hand back that same lease
+  // (its task not answered yet) and the worker would answer it twice. Kept answers go first.
+  if (outbox.keptAnswers().length) return deliver();
   tool?.destroy();
   tool = null;
   $("proposal-note").hidden = true;
   let retried = false;
-  const onRetry = (n, of) => {
+  const onRetry = (n, of, wait, offline) => {
     if (!retried) clearStage();
     retried = true;
-    say(`The server did not answer; trying again (${n} of ${of})…`, "warn");
+    if (offline) say("Offline — the next task comes when the connection returns.", "warn");
+    else say(`The server did not answer; trying again (${n} of ${of})…`, "warn");
   };
   try {
     // Asking again is safe: the server hands back the same live lease.
@@ -126,7 +135,11 @@ async function start(lease) {
   stage.width = lease.width;
   stage.height = lease.height;
   stage.view = { x: 0, y: 0, w: lease.width, h: lease.height };
-  await loadImage(lease);
+  if (!(await loadImage(lease))) return;
+  ready(lease);
+}
+
+function ready(lease) {
   startedAt = performance.now();
   setState("ready");
   root.dataset.task = lease.task;
@@ -136,18 +149,34 @@ async function start(lease) {
   }
 }
 
+// True once the image shows. Until then the page stays "loading" (no Submit on a blank stage);
+// after the retries, "error" with Try again.
 async function loadImage(lease) {
-  try {
-    await stage.load(imageUrl(neededPx()), lease.width, lease.height);
-  } catch (err) {
-    say("The image did not load. Press Try again, or Skip this task.", "error");
-    offerRetry(() => {
-      withdrawRetry();
-      say("");
-      stage.image.removeAttribute("href"); // so that setting it again loads again
-      loadImage(lease);
+  const load = () => {
+    stage.image.removeAttribute("href"); // so that setting it again loads again
+    return stage.load(imageUrl(neededPx()), lease.width, lease.height).catch(() => {
+      throw new NetworkError("The image did not load.");
     });
+  };
+  const onRetry = (n, of, wait, offline) =>
+    say(offline ? "Offline — the image comes when the connection returns." : `Loading the image again (${n} of ${of})…`, "warn");
+  try {
+    await withRetry(load, { onRetry });
+  } catch (err) {
+    setState("error");
+    say("The image did not load. Press Try again.", "error");
+    offerRetry(async () => {
+      withdrawRetry();
+      say("Trying again…", "info");
+      setState("loading");
+      if (await loadImage(lease)) {
+        say("");
+        ready(lease);
+      }
+    });
+    return false;
   }
+  return true;
 }
 
 function reveal() {
@@ -169,54 +198,96 @@ async function submit() {
   } catch (err) {
     return say(err.message, "error");
   }
-  busy = true;
-  withdrawRetry();
   submitClickedAt = performance.now();
+  const duration_ms = Math.round(performance.now() - startedAt);
+  outbox.keep({ assignment: work.assignment, payload, duration_ms, expires_at: work.expires_at });
+  await deliver();
+}
+
+// Sends every answer kept on the phone, oldest first, then fetches the next task. Also what the
+// page does on load, on Try again and when the connection returns, while answers wait.
+async function deliver() {
+  if (busy) return;
+  busy = true;
+  clearTimeout(resendTimer);
+  withdrawRetry();
   setState("sending");
-  const url = `/api/v1/work/assignments/${work.assignment}/submit/`;
-  const body = { payload, duration_ms: Math.round(performance.now() - startedAt) };
-  try {
-    // Only a lost connection or a gateway error is sent again; the answer stays on the page.
-    const onRetry = (n, of) => say(`Connection trouble; sending again (${n} of ${of})…`, "warn");
-    await withRetry(() => api.post(url, body), { onRetry });
-    say("Sent. Thank you!", "ok");
-  } catch (err) {
-    if (!(await submitFailed(err))) {
+  const onRetry = (n, of, wait, offline) =>
+    say(
+      offline
+        ? "Offline — your answer is saved on this phone and will be sent when the connection returns."
+        : `Connection trouble; sending again (${n} of ${of})…`,
+      "warn",
+    );
+  let sent = false;
+  for (const answer of outbox.keptAnswers()) {
+    let result;
+    try {
+      result = await outbox.send(api, answer, { onRetry });
+    } catch (err) {
       busy = false;
-      return;
+      return stillKept(answer, err);
     }
+    if (result.outcome === "sent") sent = true;
+    if (answerDropped(answer, result) === "stay") return;
   }
   busy = false;
-  refreshStats();
-  showFeedback(api, $("toast"));
+  resendDelay = 0;
+  if (sent) {
+    say("Sent. Thank you!", "ok");
+    refreshStats();
+    showFeedback(api, $("toast"));
+  }
   await next();
 }
 
-// True when the page should move on to the next task; false to stay on this one.
-async function submitFailed(err) {
-  if (err instanceof ApiError && err.code === "already_submitted") return true; // a retry after a lost reply
-  if (err instanceof ApiError && (err.code === "assignment_expired" || err.status === 404)) {
-    say("The time for this task ran out, so your answer could not count. Here is a new task.", "warn");
-    return true;
-  }
-  setState("ready");
-  if (err instanceof ApiError && err.status === 400) {
+// Says what became of a kept answer the server did not store; "stay" for an answer on the task
+// still shown that needs mending (the worker's shapes are still there).
+function answerDropped(answer, { outcome, err }) {
+  const current = work && answer.assignment === work.assignment && root.dataset.task;
+  if (outcome === "expired") {
+    say(
+      current
+        ? "The time for this task ran out, so your answer could not count. Here is a new task."
+        : "An answer kept on this phone was not sent: the time for its task ran out, so it could not count.",
+      "warn",
+    );
+  } else if (outcome === "refused" && current && err.status === 400) {
+    busy = false;
+    setState("ready");
     say(`Not accepted: ${err.message}${err.field ? ` (${err.field})` : ""}`, "error");
-    return false; // the answer needs mending, not sending again
+    return "stay";
+  } else if (outcome === "refused") {
+    say(`Not sent: ${err.message}`, "error");
   }
+  return "go on";
+}
+
+// The server could not be reached, even after the retries: the answer stays on the phone and is
+// sent when the connection returns, with backoff meanwhile, or on Try again. On the task still
+// shown the worker may also mend it and Submit again, or Skip.
+function stillKept(answer, err) {
+  const current = work && answer.assignment === work.assignment && root.dataset.task;
+  setState(current ? "ready" : "error");
   const why = err instanceof NetworkError ? "no connection." : err.message;
-  say(`Not sent: ${why} Your answer is kept here; press Try again, or Skip.`, "error");
-  offerRetry(submit);
-  return false;
+  say(`Not sent: ${why} Your answer is saved on this phone and will be sent when the connection returns; press Try again${current ? ", or Skip" : ""}.`, "error");
+  offerRetry(deliver);
+  resendDelay = Math.min((resendDelay || 2000) * 2, 60_000);
+  resendTimer = setTimeout(() => {
+    if (!busy && retryAction === deliver) deliver();
+  }, resendDelay);
 }
 
 async function skip() {
   if (busy || root.dataset.state !== "ready") return;
   busy = true;
   withdrawRetry();
+  clearTimeout(resendTimer);
+  outbox.forget(work.assignment); // the worker chose Skip over sending the kept answer
   setState("sending");
   const url = `/api/v1/work/assignments/${work.assignment}/skip/`;
-  const onRetry = (n, of) => say(`Connection trouble; skipping again (${n} of ${of})…`, "warn");
+  const onRetry = (n, of, wait, offline) =>
+    say(offline ? "Offline — the skip goes through when the connection returns." : `Connection trouble; skipping again (${n} of ${of})…`, "warn");
   try {
     // Safe to repeat: a second skip of the same lease is refused (409) and the page moves on.
     await withRetry(() => api.post(url), { serverErrors: true, onRetry });
@@ -299,6 +370,16 @@ onPress($("delete"), () => tool?.deleteSelected?.());
 onPress($("reveal"), reveal);
 onPress($("again"), next);
 onPress($("retry"), () => retryAction?.());
+// The connection is back: whatever was waiting for it goes on (a retry loop wakes by itself).
+window.addEventListener("online", () => {
+  if (busy || ["loading", "sending"].includes(root.dataset.state)) say("Reconnecting…", "info");
+  else if (retryAction) retryAction();
+  else if ($("message").textContent.startsWith("Offline")) say("");
+});
+window.addEventListener("offline", () => {
+  if (root.dataset.state === "ready")
+    say("Offline — go on with this task: your answer will be saved on this phone until the connection returns.", "warn");
+});
 onPress($("zoom-in"), () => stage.zoomCenter(1.25));
 onPress($("zoom-out"), () => stage.zoomCenter(0.8));
 onPress($("zoom-fit"), () => stage.fit());
