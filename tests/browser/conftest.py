@@ -58,3 +58,24 @@ def new_page(browser, live_server) -> Iterator[Callable]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture
+def settled_new_page(new_page) -> Iterator[Callable]:
+    """``new_page``, and at the end each page back online with its labelling requests done (and
+    a moment for the header's figures and check feedback read after a task), so that no request
+    is still in the server while the test database is emptied."""
+    pages = []
+
+    def open_page(**kwargs):
+        pages.append(new_page(**kwargs))
+        return pages[-1]
+
+    yield open_page
+    for page in pages:
+        page.context.set_offline(False)
+        page.unroute_all(behavior="ignoreErrors")
+        page.wait_for_function(
+            "() => !['loading', 'sending'].includes(document.getElementById('labeller')?.dataset.state)"
+        )
+        page.wait_for_timeout(300)

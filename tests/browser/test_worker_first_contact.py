@@ -33,22 +33,8 @@ SERVER_ERROR = json.dumps(
 
 
 @pytest.fixture
-def new_page(new_page):
-    """The shared fixture, and at the end a wait until each page's requests are done, so that no
-    request is still in the server while the test database is emptied."""
-    pages = []
-
-    def open_page(**kwargs):
-        pages.append(new_page(**kwargs))
-        return pages[-1]
-
-    yield open_page
-    for page in pages:
-        page.unroute_all(behavior="ignoreErrors")
-        page.wait_for_function(
-            "() => !['loading', 'sending'].includes(document.getElementById('labeller')?.dataset.state)"
-        )
-        page.wait_for_timeout(300)  # the header's figures and the check feedback, read after a task
+def new_page(settled_new_page):
+    return settled_new_page  # these tests leave requests in flight: settle them first
 
 
 @SIZES

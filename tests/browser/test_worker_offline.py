@@ -29,23 +29,8 @@ NEXT_TASK_USABLE = """(t) => {
 
 
 @pytest.fixture
-def new_page(new_page):
-    """The shared fixture; at the end, back online and each page's requests done, so that no
-    request is still in the server while the test database is emptied."""
-    pages = []
-
-    def open_page(**kwargs):
-        pages.append(new_page(**kwargs))
-        return pages[-1]
-
-    yield open_page
-    for page in pages:
-        page.context.set_offline(False)
-        page.unroute_all(behavior="ignoreErrors")
-        page.wait_for_function(
-            "() => !['loading', 'sending'].includes(document.getElementById('labeller')?.dataset.state)"
-        )
-        page.wait_for_timeout(300)
+def new_page(settled_new_page):
+    return settled_new_page  # these tests leave requests in flight: settle them first
 
 
 def labelling(new_page, requester, size, username: str, images: int = 2):
