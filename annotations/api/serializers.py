@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from sebenzai.common.serializers import (
     PayloadField,
+    StrictBooleanField,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
@@ -77,6 +78,8 @@ class ProjectSerializer(StrictModelSerializer):
         min_value=1, max_value=10_000, required=False, allow_null=True
     )
     model_audit_share = StrictFloatField(min_value=0.0, max_value=1.0, required=False)
+    model_auto_accept = StrictBooleanField(required=False)
+    prelabel = StrictBooleanField(required=False)
 
     class Meta:
         model = Project

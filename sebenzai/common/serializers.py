@@ -87,6 +87,17 @@ class StrictFloatField(serializers.FloatField):
         return value
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: not "yes", 1 or "on"."""
+
+    default_error_messages = {"invalid": "Expected true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID written as a string (DRF also takes an integer and makes a UUID of it)."""
 

@@ -189,6 +189,8 @@ def test_json_nested_too_deeply_is_a_400_at_every_json_endpoint(
         ({"owner": 2}, "owner"),
         ({"is_gold": True}, "is_gold"),
         ({"created_at": "2020-01-01T00:00:00Z"}, "created_at"),
+        ({"prelabel": "yes"}, "prelabel"),
+        ({"model_auto_accept": 1}, "model_auto_accept"),
     ],
 )
 def test_patching_an_active_project_with_a_bad_field_is_refused_naming_it(
