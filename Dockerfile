@@ -11,6 +11,7 @@ COPY predictions predictions
 COPY exports exports
 COPY frontend frontend
 COPY devtools devtools
+COPY locale locale
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
     && chown -R sebenzai /data /app/var

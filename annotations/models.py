@@ -37,6 +37,9 @@ class Project(TimeStampedModel):
     kind = models.CharField(max_length=20, choices=ProjectKind.choices)
     labels = models.JSONField(default=list, help_text='[{"name": "car", "color": "#e6194b"}, ...]')
     instructions = models.TextField(blank=True, default="")
+    # The requester's wording per worker language, each part optional; the original is the
+    # fallback (annotations/translations.py): {"fr": {"instructions": "...", "labels": {"car": "voiture"}}}
+    translations = models.JSONField(default=dict, blank=True)
     redundancy_min = models.PositiveSmallIntegerField(default=3)
     redundancy_max = models.PositiveSmallIntegerField(default=5)
     acceptance_threshold = models.FloatField(default=0.9)

@@ -4,6 +4,7 @@ Unset DATABASE_URL means a SQLite file; unset REDIS_URL means Celery runs tasks 
 """
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from . import jobs
@@ -56,6 +57,9 @@ MIDDLEWARE = [
     "sebenzai.common.middleware.ApiJsonErrorsMiddleware",
     "sebenzai.common.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's documented order): the language comes
+    # from the language cookie set by the switch, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -76,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.worker.i18n.js_catalog_context",  # the JS messages' catalog
             ],
         },
     },
@@ -293,10 +298,32 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Misc -----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# --- Languages --------------------------------------------------------------------------------
+# The workers' pages speak these (catalogs in locale/; see the README's "Languages" section).
+# URLs carry no language prefix: the switch's choice lives in Django's language cookie.
+LANGUAGE_CODE = "en"
 USE_I18N = True
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "French"),
+    ("pt", "Portuguese"),
+    ("sw", "Swahili"),
+    ("zu", "isiZulu"),
+    ("ha", "Hausa"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switch's choice outlives the browser session (Django's default cookie ends with it). It
+# says nothing private, so it is not limited to HTTPS: a phone that reached the site over a
+# plain-HTTP local network keeps its language too.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Django ships no locale data for isiZulu and Hausa; without these get_language_info() fails
+# and the switch could not show each language's own name. A plain dict: no settings read.
+LANG_INFO.setdefault("zu", {"bidi": False, "code": "zu", "name": "Zulu", "name_local": "isiZulu"})
+LANG_INFO.setdefault("ha", {"bidi": False, "code": "ha", "name": "Hausa", "name_local": "Hausa"})
+
+# --- Misc -----------------------------------------------------------------------------------
+TIME_ZONE = "UTC"
 USE_TZ = True
 LOGGING = {
     "version": 1,

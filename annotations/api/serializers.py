@@ -2,7 +2,9 @@ import math
 import re
 import unicodedata
 from datetime import UTC
+from typing import NoReturn
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -64,6 +66,89 @@ class LabelField(serializers.Field):
         return value
 
 
+TRANSLATION_PARTS = {"instructions", "labels"}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "Per worker language (a code of settings.LANGUAGES: en, fr, pt, sw, zu, ha), the "
+            "instructions and label titles workers see in that language; anything left out "
+            "falls back to the original. Label keys are names of the project's labels."
+        ),
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "instructions": {"type": "string", "maxLength": 20_000},
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "maxLength": 64},
+                },
+            },
+            "additionalProperties": False,
+        },
+        "example": {
+            "fr": {"instructions": "Encadrez chaque voiture.", "labels": {"car": "voiture"}}
+        },
+    }
+)
+class TranslationsField(serializers.Field):
+    """``{"fr": {"instructions": "...", "labels": {"car": "voiture"}}}``. Each error names its
+    place (``translations.fr.labels.truck``); label names are checked by the serializer, which
+    knows the project's labels."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Expected a JSON object.", code="invalid_type")
+        languages = {code for code, _ in settings.LANGUAGES}
+        for code, entry in data.items():
+            if code not in languages:
+                message = f"Unknown language; use one of {', '.join(sorted(languages))}."
+                raise serializers.ValidationError({code: [message]}, code="unknown_language")
+            _check_translation(code, entry)
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def _fail(path: str, message: str, code: str) -> NoReturn:
+    """Raises the error nested along ``path`` ("fr.labels.truck"), so the handler names it."""
+    detail: dict = {}
+    node = detail
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = [serializers.ErrorDetail(message, code=code)]
+    raise serializers.ValidationError(detail)
+
+
+def _check_translation(code: str, entry: object) -> None:
+    if not isinstance(entry, dict):
+        _fail(code, "Expected a JSON object.", "invalid_type")
+    for part in sorted(set(entry) - TRANSLATION_PARTS):
+        _fail(f"{code}.{part}", "Unknown field.", "unknown_field")
+    if "instructions" in entry:
+        _check_text(f"{code}.instructions", entry["instructions"], 20_000)
+    titles = entry.get("labels", {})
+    if not isinstance(titles, dict):
+        _fail(f"{code}.labels", "Expected a JSON object of label name to title.", "invalid_type")
+    for name, title in titles.items():
+        _check_text(f"{code}.labels.{name}", title, 64)
+
+
+def _check_text(path: str, value: object, max_length: int) -> None:
+    if not isinstance(value, str):
+        _fail(path, "Expected a string.", "invalid")
+    elif not value.strip():
+        _fail(path, "May not be blank.", "blank")
+    elif len(value) > max_length:
+        _fail(path, f"At most {max_length} characters.", "max_length")
+    elif any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        _fail(path, "Control characters are not allowed.", "invalid")
+
+
 class ProjectSerializer(StrictModelSerializer):
     labels = serializers.ListField(child=LabelField(), max_length=100, required=False)
     name = StrictCharField(max_length=200)
@@ -80,6 +165,7 @@ class ProjectSerializer(StrictModelSerializer):
     model_audit_share = StrictFloatField(min_value=0.0, max_value=1.0, required=False)
     model_auto_accept = StrictBooleanField(required=False)
     prelabel = StrictBooleanField(required=False)
+    translations = TranslationsField(required=False)
 
     class Meta:
         model = Project
@@ -100,10 +186,25 @@ class ProjectSerializer(StrictModelSerializer):
             "model_auto_accept",
             "model_audit_share",
             "prelabel",
+            "translations",
             "status",
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs):
+        """Translated label titles must name the project's labels (as sent now, or as kept)."""
+        attrs = super().validate(attrs)
+        if "translations" not in attrs:
+            return attrs
+        labels = attrs.get("labels", self.instance.labels if self.instance else [])
+        names = {label["name"] for label in labels}
+        for code, entry in attrs["translations"].items():
+            for name in entry.get("labels", {}):
+                if name not in names:
+                    message = "Not a label of this project."
+                    _fail(f"translations.{code}.labels.{name}", message, "unknown_label")
+        return attrs
 
 
 class FormFloatField(serializers.FloatField):

@@ -4,6 +4,7 @@ feedback on check tasks."""
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
@@ -24,6 +25,7 @@ from ..models import Assignment, Project, ProjectStatus, Task
 from ..selectors import task_image_readable
 from ..services.assignments import assignment_skip, task_lease_next
 from ..services.submissions import annotation_submit
+from ..translations import project_text
 from .serializers import NextTaskRequestSerializer, SkipSerializer, SubmitSerializer
 
 # One body for "not yours" and "does not exist", so ids cannot be probed.
@@ -32,8 +34,10 @@ NO_SUCH_ASSIGNMENT = {"message": "No such assignment.", "field": "assignment"}
 
 def lease_body(assignment: Assignment) -> dict:
     """What a worker sees of a task: never the gold answer, never anyone else's answers, and the
-    same fields for gold and ordinary tasks."""
+    same fields for gold and ordinary tasks. Instructions and label titles come in the request's
+    language (LocaleMiddleware activated it), else the original; label names stay canonical."""
     task, project = assignment.task, assignment.task.project
+    text = project_text(project, get_language())
     return {
         "assignment": str(assignment.pk),
         "task": str(task.pk),
@@ -42,8 +46,8 @@ def lease_body(assignment: Assignment) -> dict:
         "width": task.width,
         "height": task.height,
         "kind": project.kind,
-        "labels": project.labels,
-        "instructions": project.instructions,
+        "labels": text.labels,
+        "instructions": text.instructions,
         "expires_at": assignment.expires_at.isoformat(),
         # Pre-labelling: the model's answer to start from, on gold and other tasks alike.
         "proposal": task.proposal if assignment.proposal_shown else None,

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.services import user_create, user_role
+from annotations.models import Project
+from annotations.translations import project_text
 from sebenzai.common.errors import DomainError
 from sebenzai.common.throttles import attempts_over_limit, signup_keys
 from workers.history import answers_history
@@ -23,8 +27,22 @@ from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_sum
 from .forms import SignUpForm
 from .security import worker_csp
 from .selectors import projects_open_for_work
+from .texts import badge_translated, kind_name
 
 HISTORY_PAGE = 50
+# The sign-up service's errors in the worker's language (a weak password's come translated by
+# Django's validators; anything else shows the service's English).
+SIGNUP_ERRORS = {
+    "username_taken": gettext_lazy("This username is taken."),
+    "username_confusable": gettext_lazy(
+        "This username looks like one that is taken; choose another."
+    ),
+}
+PERIOD_NAMES = [
+    ("today", gettext_lazy("Today")),
+    ("week", gettext_lazy("This week")),
+    ("all", gettext_lazy("All time")),
+]
 
 
 def worker_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -46,7 +64,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("frontend:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and attempts_over_limit("register", signup_keys(request)):
-        form.add_error(None, "Too many sign-ups from this address. Try again later.")
+        form.add_error(None, gettext("Too many sign-ups from this address. Try again later."))
         return render(request, "registration/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -55,7 +73,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 username=data["username"], password=data["password"], role=Role.WORKER
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            message = str(SIGNUP_ERRORS.get(exc.code, exc.message))
+            form.add_error(exc.field if exc.field in form.fields else None, message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("frontend:home")
@@ -64,11 +83,12 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @worker_page
 def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "summary": worker_summary(user=request.user),
-        "projects": projects_open_for_work(user=request.user),
-    }
-    return render(request, "frontend/worker/home.html", context)
+    summary = worker_summary(user=request.user)
+    summary = replace(summary, badges=[badge_translated(badge) for badge in summary.badges])
+    projects = list(projects_open_for_work(user=request.user))
+    for project in projects:
+        project.kind_name = kind_name(project.kind)  # type: ignore[attr-defined]
+    return render(request, "frontend/worker/home.html", {"summary": summary, "projects": projects})
 
 
 @worker_page
@@ -95,7 +115,18 @@ def _project_param(request: HttpRequest):
 @worker_page
 def instructions(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
     project = get_object_or_404(projects_open_for_work(user=request.user), pk=project_id)
-    return render(request, "frontend/worker/instructions.html", {"project": project})
+    return render(request, "frontend/worker/instructions.html", _instructions_context(project))
+
+
+def _instructions_context(project: Project) -> dict:
+    """The project's instructions and label names in the worker's language (else the original)."""
+    text = project_text(project, get_language())
+    return {
+        "project": project,
+        "kind_name": kind_name(project.kind),
+        "instructions": text.instructions,
+        "labels": [label["title"] for label in text.labels],
+    }
 
 
 @worker_page
@@ -105,7 +136,7 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
         period = "week"
     context = {
         "period": period,
-        "periods": [("today", "Today"), ("week", "This week"), ("all", "All time")],
+        "periods": PERIOD_NAMES,
         "standings": leaderboard(period=period),
         "mine": leaderboard_rank(user=request.user, period=period),
     }

@@ -4,9 +4,11 @@
 // a NetworkError. withRetry is the one retry loop of the pages: backoff, the server's retry_after
 // on a 429, and no counting of tries while the phone is offline (it waits for the connection).
 
+import { gettext, interpolate } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, error) {
-    super(error.message || `The server answered ${status}.`);
+    super(error.message || interpolate(gettext("The server answered %(status)s."), { status }, true));
     this.status = status;
     this.code = error.code || "";
     this.field = error.field || "";
@@ -36,7 +38,7 @@ export async function request(method, url, { body, token = csrfToken() } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new NetworkError("No connection to the server.");
+    throw new NetworkError(gettext("No connection to the server."));
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));

@@ -2,6 +2,7 @@
 // 1–9 sets the label (of the selected box too); Delete removes; Ctrl+Z undoes.
 
 import { labelColour } from "../shared/palette.js";
+import { gettext } from "../shared/i18n.js";
 import { svg } from "../shared/svg.js";
 import { ShapeTool, round2 } from "./shapes.js";
 
@@ -131,7 +132,7 @@ export class BoxTool extends ShapeTool {
   }
 
   payload() {
-    if (!this.boxes.length) throw new Error("Draw at least one box: drag on the image.");
+    if (!this.boxes.length) throw new Error(gettext("Draw at least one box: drag on the image."));
     return {
       boxes: this.boxes.map((b) => ({ label: b.label, bbox: [b.x, b.y, b.w, b.h].map(round2) })),
     };

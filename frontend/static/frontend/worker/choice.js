@@ -1,7 +1,9 @@
+import { gettext } from "../shared/i18n.js";
 import { onPress } from "./press.js";
 
 // Classification (one button per label) and moderation (safe / unsafe, then categories).
-// Keys 1–9 press the buttons; the answer is sent with Enter or the Submit button.
+// Keys 1–9 press the buttons; the answer is sent with Enter or the Submit button. A label shows
+// its title (the project's name for it in the worker's language); the answer carries its name.
 
 function button(panel, text, key, onClick) {
   const b = document.createElement("button");
@@ -20,7 +22,7 @@ export class ClassTool {
     Object.assign(this, { panel, labels });
     this.choice = null;
     panel.replaceChildren();
-    this.buttons = labels.map((l, i) => button(panel, l.name, i < 9 ? String(i + 1) : "", () => this.setLabel(i)));
+    this.buttons = labels.map((l, i) => button(panel, l.title || l.name, i < 9 ? String(i + 1) : "", () => this.setLabel(i)));
   }
 
   setLabel(i) {
@@ -43,7 +45,7 @@ export class ClassTool {
   }
 
   payload() {
-    if (this.choice === null) throw new Error("Pick a label (click it or press its number).");
+    if (this.choice === null) throw new Error(gettext("Pick a label (click it or press its number)."));
     return { label: this.labels[this.choice].name };
   }
 
@@ -59,15 +61,15 @@ export class ModerationTool {
     this.categories = new Set();
     panel.replaceChildren();
     this.verdicts = [
-      button(panel, "Safe", "1", () => this.setLabel(0)),
-      button(panel, "Unsafe", "2", () => this.setLabel(1)),
+      button(panel, gettext("Safe"), "1", () => this.setLabel(0)),
+      button(panel, gettext("Unsafe"), "2", () => this.setLabel(1)),
     ];
     this.verdicts.forEach((b, i) => b.classList.add(i ? "unsafe" : "safe"));
     const hint = document.createElement("span");
     hint.className = "hint";
-    hint.textContent = "If unsafe, what is in it:";
+    hint.textContent = gettext("If unsafe, what is in it:");
     panel.appendChild(hint);
-    this.toggles = labels.map((l, i) => button(panel, l.name, i < 7 ? String(i + 3) : "", () => this.setLabel(i + 2)));
+    this.toggles = labels.map((l, i) => button(panel, l.title || l.name, i < 7 ? String(i + 3) : "", () => this.setLabel(i + 2)));
     this.show();
   }
 
@@ -107,7 +109,7 @@ export class ModerationTool {
   }
 
   payload() {
-    if (!this.verdict) throw new Error("Choose safe (1) or unsafe (2).");
+    if (!this.verdict) throw new Error(gettext("Choose safe (1) or unsafe (2)."));
     return { verdict: this.verdict, categories: this.verdict === "unsafe" ? [...this.categories] : [] };
   }
 

@@ -3,6 +3,7 @@
 // polygon being drawn; Delete removes the selected polygon; Escape drops the unfinished one.
 
 import { labelColour } from "../shared/palette.js";
+import { gettext } from "../shared/i18n.js";
 import { svg } from "../shared/svg.js";
 import { ShapeTool, round2 } from "./shapes.js";
 
@@ -95,7 +96,7 @@ export class PolygonTool extends ShapeTool {
 
   close() {
     if (this.draft.length < 3) {
-      this.say("A polygon needs at least 3 points.", "error");
+      this.say(gettext("A polygon needs at least 3 points."), "error");
       return false;
     }
     this.snapshot();
@@ -155,8 +156,8 @@ export class PolygonTool extends ShapeTool {
   }
 
   payload() {
-    if (this.draft.length) throw new Error("Finish the polygon first: click its first point or press Enter.");
-    if (!this.polygons.length) throw new Error("Draw at least one polygon: click around the object.");
+    if (this.draft.length) throw new Error(gettext("Finish the polygon first: click its first point or press Enter."));
+    if (!this.polygons.length) throw new Error(gettext("Draw at least one polygon: click around the object."));
     return {
       polygons: this.polygons.map((poly) => ({ label: poly.label, points: poly.points.map((pt) => pt.map(round2)) })),
     };

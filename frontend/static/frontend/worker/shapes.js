@@ -19,7 +19,7 @@ export function labelButtons(panel, labels, onPick) {
     swatch.dataset.colour = labelColour(labels, label.name);
     const key = document.createElement("kbd");
     key.textContent = i < 9 ? String(i + 1) : "";
-    button.append(swatch, key, document.createTextNode(" " + label.name));
+    button.append(swatch, key, document.createTextNode(" " + (label.title || label.name)));
     onPress(button, () => onPick(i));
     panel.appendChild(button);
     return button;
@@ -101,9 +101,15 @@ export class ShapeTool {
     this.stage.onView = () => {};
   }
 
+  // A shape keeps the label's name (the answer's); the worker reads its title, in their language.
+  titleOf(name) {
+    const label = this.labels.find((l) => l.name === name);
+    return (label && label.title) || name;
+  }
+
   text(label, x, y, parent) {
     const t = svg("text", { x, y, "font-size": this.px(13), class: "shape-label" }, parent);
-    t.textContent = label; // textContent: a label is shown as text, never parsed as markup
+    t.textContent = this.titleOf(label); // textContent: a label is shown as text, never parsed as markup
     return t;
   }
 }
