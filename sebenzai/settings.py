@@ -177,6 +177,12 @@ SEBENZAI = {
     "VIDEO_MAX_FPS": env_int("VIDEO_MAX_FPS", 240),
     "VIDEO_MAX_FRAMES": env_int("VIDEO_MAX_FRAMES", 20_000),
     "LEASE_SECONDS": env_int("LEASE_SECONDS", 600),
+    # The labelling page holds the next task while the worker labels one (a second lease), but
+    # only while at least this many tasks are open to the worker: not the last slots of a project.
+    "PREFETCH_MIN_OPEN_TASKS": env_int("PREFETCH_MIN_OPEN_TASKS", 10),
+    # A task image asked for without a size by a browser saving data (Save-Data: on) comes scaled
+    # to this longest side (the labelling page asks for the size it needs, smaller on such links).
+    "SAVE_DATA_IMAGE_PX": env_int("SAVE_DATA_IMAGE_PX", 1024),
     "MAX_OBJECTS_PER_ANSWER": 500,
     "MAX_POINTS_PER_POLYGON": 1000,
     "SCORE_MAX_ATTEMPTS": 5,

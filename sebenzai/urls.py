@@ -18,6 +18,7 @@ api_v1 = [
     path("work/next/", worker.next_task, name="work-next"),
     path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
+    path("work/assignments/<uuid:assignment_id>/release/", worker.release, name="work-release"),
     path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
     path("", include("exports.urls")),
     path("", include("predictions.urls")),

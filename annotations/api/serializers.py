@@ -334,6 +334,10 @@ class ResultSerializer(serializers.ModelSerializer):
 
 class NextTaskRequestSerializer(StrictSerializer):
     project = StrictUUIDField(required=False)
+    after = StrictUUIDField(
+        required=False,
+        help_text="The assignment the page shows: answer with the task to prefetch after it.",
+    )
 
 
 class SubmitSerializer(StrictSerializer):

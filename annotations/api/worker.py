@@ -1,9 +1,11 @@
-"""Worker endpoints: lease the next task, submit an answer, skip; task images, scaled on request;
-feedback on check tasks."""
+"""Worker endpoints: lease the next task (or the one after it, to prefetch), submit an answer,
+skip, give a prefetched lease back; task images, scaled on request; feedback on check tasks."""
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -13,6 +15,7 @@ from rest_framework.decorators import (
     permission_classes,
     throttle_classes,
 )
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsWorker
@@ -23,7 +26,7 @@ from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
 from ..images import CONTENT_TYPES, image_scale, scaled_name, scaled_size_for
 from ..models import Assignment, Project, ProjectStatus, Task
 from ..selectors import task_image_readable
-from ..services.assignments import assignment_skip, task_lease_next
+from ..services.assignments import assignment_release, assignment_skip, task_lease_next
 from ..services.submissions import annotation_submit
 from ..translations import project_text
 from .serializers import NextTaskRequestSerializer, SkipSerializer, SubmitSerializer
@@ -72,7 +75,8 @@ def next_task(request):
         ).first()
         if project is None:
             raise NotFound("No active project with this id.", field="project")
-    assignment = task_lease_next(worker=request.user, project=project)
+    after = serializer.validated_data.get("after")
+    assignment = task_lease_next(worker=request.user, project=project, after=after)
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(lease_body(assignment))
@@ -107,9 +111,27 @@ def submit(request, assignment_id):
 @permission_classes([IsWorker])
 @throttle_classes([SubmitThrottle])
 def skip(request, assignment_id):
-    SkipSerializer(data=request.data).is_valid(raise_exception=True)
+    return _give_back(request, assignment_id, assignment_skip)
+
+
+@extend_schema(request=SkipSerializer, responses={200: dict})
+@api_view(["POST"])
+@parser_classes([JSONParser, FormParser])
+@permission_classes([IsWorker])
+@throttle_classes([SubmitThrottle])
+def release(request, assignment_id):
+    """Give back a prefetched lease the page will not show. The page sends it as a beacon as it
+    unloads: a form whose one field is the CSRF token (a beacon cannot set the header)."""
+    return _give_back(request, assignment_id, assignment_release)
+
+
+def _give_back(request, assignment_id, give_back) -> Response:
+    fields = request.data
+    if hasattr(fields, "items"):  # (a list is refused by the serializer, as any body but {})
+        fields = {name: value for name, value in fields.items() if name != "csrfmiddlewaretoken"}
+    SkipSerializer(data=fields).is_valid(raise_exception=True)
     try:
-        assignment = assignment_skip(assignment_id=assignment_id, worker=request.user)
+        assignment = give_back(assignment_id=assignment_id, worker=request.user)
     except Assignment.DoesNotExist as exc:
         raise NotFound(**NO_SUCH_ASSIGNMENT) from exc
     return Response({"assignment": str(assignment.pk), "state": assignment.state})
@@ -155,8 +177,12 @@ def task_image(request, task_id):
     """The image bytes, to the owner, staff and the worker holding a live lease. Served with the
     type of the format we detected, never sniffed, and sandboxed should a browser open it.
     With ``?size=N`` a WebP copy whose longest side is about N px (never larger than the
-    original): coordinates stay in original pixels, as the page draws the copy at full size."""
+    original): coordinates stay in original pixels, as the page draws the copy at full size.
+    Without ``size``, a request that says ``Save-Data: on`` gets a copy of SAVE_DATA_IMAGE_PX."""
     size = requested_size(request)
+    if size is None and request.headers.get("Save-Data") == "on":
+        # The browser's data saver: unless a size is asked for, no more than a phone needs.
+        size = scaled_size_for(settings.SEBENZAI["SAVE_DATA_IMAGE_PX"])
     task = Task.objects.select_related("project").filter(pk=task_id).first()
     if task is None or not task_image_readable(task=task, user=request.user):
         raise NotFound()
@@ -170,4 +196,5 @@ def task_image(request, task_id):
     response["Content-Disposition"] = f'inline; filename="{task.pk}.{extension}"'
     for header, value in IMAGE_HEADERS.items():
         response[header] = value
+    patch_vary_headers(response, ["Save-Data"])
     return response

@@ -4,6 +4,11 @@ Concurrency: the candidate task row is locked with ``SELECT … FOR UPDATE SKIP 
 workers asking at once take different rows instead of queueing on one; the slot counter only
 moves under that lock, a check constraint refuses over-assignment, and the unique (task, worker)
 constraint makes it impossible to serve one worker the same task twice.
+
+Prefetch: the labelling page holds the task after the one shown (``after``), so Submit shows it at
+once. A worker holds at most two live leases, the second counts in the task's redundancy like any
+lease, none is taken near the end of a project (where it could keep the last slots from another
+worker), and a prefetched lease the page gives up (leaving, or too old to use) is released.
 """
 
 from __future__ import annotations
@@ -37,10 +42,18 @@ EXPIRE_BATCH = 500
 LEASE_ATTEMPTS = 5
 
 
-def _live_lease(worker: AbstractBaseUser, project: Project | None) -> Assignment | None:
-    leases = Assignment.objects.filter(
+def _live_leases(worker: AbstractBaseUser) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(
         worker=worker, state=AssignmentState.LEASED, expires_at__gt=timezone.now()
     )
+
+
+def _live_lease(
+    worker: AbstractBaseUser, project: Project | None, *, besides: Assignment | None = None
+) -> Assignment | None:
+    leases = _live_leases(worker)
+    if besides is not None:
+        leases = leases.exclude(pk=besides.pk)
     if project is not None:
         leases = leases.filter(task__project=project)
     return leases.select_related("task__project").order_by("expires_at").first()
@@ -93,26 +106,45 @@ def _project_with_work(worker: AbstractBaseUser) -> Project | None:
 
 
 def task_lease_next(
-    *, worker: AbstractBaseUser, project: Project | None = None, rng: random.Random | None = None
+    *,
+    worker: AbstractBaseUser,
+    project: Project | None = None,
+    after: object | None = None,
+    rng: random.Random | None = None,
 ) -> Assignment | None:
     """Lease the next task to ``worker``, or return their live lease if they hold one.
 
-    Gold tasks are mixed in at the project's ``gold_ratio``. Returns None when there is
-    nothing to do.
+    ``after``: the id of the lease the page shows; the answer is then another lease, the one the
+    page prefetches (a second live lease, or a new one when there is work to spare). Gold tasks
+    are mixed in at the project's ``gold_ratio``. Returns None when there is nothing to do.
     """
     with transaction.atomic():
         # One worker's concurrent requests (a double tap, two tabs) queue on their own user row,
         # so the second finds the lease the first made instead of taking a second task.
         get_user_model().objects.select_for_update().filter(pk=worker.pk).first()
+        shown = None
+        if after is not None:
+            shown = _live_leases(worker).select_related("task__project").filter(pk=after).first()
+        existing = _live_lease(worker, project, besides=shown)
+        if existing is not None:
+            return existing
+        if shown is not None:
+            project = project or shown.task.project
+            if not _work_to_spare(worker, project):
+                return None
         return _lease_for(worker, project, rng)
+
+
+def _work_to_spare(worker: AbstractBaseUser, project: Project) -> bool:
+    """A second lease only while the worker has at least PREFETCH_MIN_OPEN_TASKS tasks open to
+    them: at the end of a project it would hold a slot another worker could fill now."""
+    wanted = settings.SEBENZAI["PREFETCH_MIN_OPEN_TASKS"]
+    return _candidates(worker, project, gold=False)[:wanted].count() >= wanted
 
 
 def _lease_for(
     worker: AbstractBaseUser, project: Project | None, rng: random.Random | None
 ) -> Assignment | None:
-    existing = _live_lease(worker, project)
-    if existing is not None:
-        return existing
     _skip_streak_check(worker)
     project = project or _project_with_work(worker)
     if project is None or project.status != ProjectStatus.ACTIVE:
@@ -198,18 +230,31 @@ def _release(assignment: Assignment, state: AssignmentState) -> None:
     Task.objects.filter(pk=assignment.task_id).update(slots_taken=F("slots_taken") - 1)
 
 
-@transaction.atomic
 def assignment_skip(*, assignment_id: object, worker: AbstractBaseUser) -> Assignment:
     """Give a leased task back; the worker will not be offered it again."""
+    return _give_back(assignment_id, worker, AssignmentState.SKIPPED, verb="skipped")
+
+
+def assignment_release(*, assignment_id: object, worker: AbstractBaseUser) -> Assignment:
+    """Give back a lease the page will not use (a prefetched task, on leaving): its slot is free
+    at once instead of at expiry. It ends as a lease that ran out unanswered does, not as a skip,
+    so it does not count towards the skip cool-down."""
+    return _give_back(assignment_id, worker, AssignmentState.EXPIRED, verb="released")
+
+
+@transaction.atomic
+def _give_back(
+    assignment_id: object, worker: AbstractBaseUser, state: AssignmentState, *, verb: str
+) -> Assignment:
     assignment = (
         Assignment.objects.select_for_update(of=("self",))
         .select_related("task")
         .get(pk=assignment_id, worker=worker)
     )
     if assignment.state != AssignmentState.LEASED:
-        message = f"This assignment is {assignment.state}; only a leased task can be skipped."
+        message = f"This assignment is {assignment.state}; only a leased task can be {verb}."
         raise Conflict(code=f"assignment_{assignment.state}", field="assignment", message=message)
-    _release(assignment, AssignmentState.SKIPPED)
+    _release(assignment, state)
     return assignment
 
 

@@ -65,6 +65,33 @@ def test_one_worker_asking_eight_times_at_once_holds_one_lease(make_project, mak
     assert leased.count() == 1
 
 
+def test_workers_prefetching_at_once_never_overfill_nor_hold_three(
+    make_project, make_user, settings
+):
+    settings.SEBENZAI = {**settings.SEBENZAI, "PREFETCH_MIN_OPEN_TASKS": 3}
+    project = make_project(images=12, redundancy_min=2)
+    workers = [make_user() for _ in range(16)]
+    shown = {w.pk: task_lease_next(worker=w, project=project) for w in workers}
+
+    # Each asks for the task after the one shown, twice at once (a page and its retry).
+    calls = [w for w in workers for _ in range(2)]
+    outcomes = at_once(
+        [
+            lambda w=w: task_lease_next(worker=w, project=project, after=shown[w.pk].pk)
+            for w in calls
+        ]
+    )
+
+    assert all(type(o).__name__ in ("Assignment", "NoneType") for o in outcomes), outcomes
+    held = Assignment.objects.filter(state=AssignmentState.LEASED)
+    per_task = Counter(held.values_list("task_id", flat=True))
+    assert max(per_task.values()) <= 2
+    assert max(Counter(held.values_list("worker_id", flat=True)).values()) <= 2
+    # 24 slots: 16 shown, and the prefetches stop while fewer than 3 tasks are open to a worker.
+    assert held.count() <= 24
+    assert all(t.slots_taken <= t.target_redundancy for t in project.tasks.all())
+
+
 def test_the_same_answer_submitted_twice_at_once_is_stored_once(make_project, make_user):
     from annotations.models import Annotation, Task
     from annotations.services.submissions import annotation_submit

@@ -127,6 +127,7 @@ WORKER_ROUTES = [
         lambda t: {"payload": {"label": "taxi"}},
     ),
     Route("work-skip", "post", "/api/v1/work/assignments/{assignment}/skip/"),
+    Route("work-release", "post", "/api/v1/work/assignments/{assignment}/release/"),
     Route("work-feedback", "get", "/api/v1/work/feedback/"),
 ]
 ACCOUNT_ROUTES = [

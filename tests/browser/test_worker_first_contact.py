@@ -158,10 +158,13 @@ def test_a_focused_reveal_reveals(new_page, requester, key):
 
 
 def fail_first(page, times: int) -> list[int]:
-    """Answer the first ``times`` calls of /work/next/ with a 500; count every call."""
+    """Answer the first ``times`` calls of /work/next/ for a task to show with a 500; count every
+    such call (not the page's quiet asking for the task after, to prefetch)."""
     calls: list[int] = []
 
     def handle(route):
+        if "after" in (route.request.post_data_json or {}):
+            return route.continue_()
         calls.append(1)
         if len(calls) <= times:
             route.fulfill(status=500, content_type="application/json", body=SERVER_ERROR)

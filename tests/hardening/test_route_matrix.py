@@ -118,6 +118,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         (401, 201, 403, 403, 403), lambda w: {"payload": {"label": "taxi"}, "duration_ms": 4000}
     ),
     ("POST", "/api/v1/work/assignments/{assignment_id}/skip/"): Op((401, 200, 403, 403, 403)),
+    ("POST", "/api/v1/work/assignments/{assignment_id}/release/"): Op((401, 200, 403, 403, 403)),
     ("GET", "/api/v1/work/feedback/"): Op((401, 200, 403, 403, 403)),
     ("GET", "/api/v1/tasks/{task_id}/image/"): Op(
         (401, 200, 200, 404, 200), params={"task_id": "open_task"}

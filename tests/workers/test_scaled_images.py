@@ -76,3 +76,16 @@ def test_a_scaled_copy_needs_the_same_right_as_the_original(worker_clients, big_
 )
 def test_sizes_round_up_to_a_small_fixed_set(asked, served):
     assert scaled_size_for(asked) == served
+
+
+def test_a_browser_saving_data_gets_a_smaller_copy_unless_it_asks_for_a_size(
+    worker_client, big_task
+):
+    work = lease(worker_client, big_task)
+    saving = worker_client.get(work["image_url"], HTTP_SAVE_DATA="on")
+    assert saving["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(saving.content)).size == (1024, 768)
+    assert "Save-Data" in saving["Vary"]
+    asked = worker_client.get(work["image_url"], {"size": 1600}, HTTP_SAVE_DATA="on")
+    assert Image.open(io.BytesIO(body(asked))).size == (1600, 1200)
+    assert Image.open(io.BytesIO(body(worker_client.get(work["image_url"])))).size == (1600, 1200)

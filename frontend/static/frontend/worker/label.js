@@ -2,8 +2,12 @@
 // straight on to the next task without reloading. Every step is a worker API call, tried again
 // while the failure may pass (shared/api.js withRetry); an answer is kept on the phone until the
 // server has it (outbox.js), and the worker always has something to press.
+//
+// Prefetch: while the worker labels one task the page already holds the next (its lease and its
+// image, ahead.js), so Submit shows it at once and the answer is sent behind it.
 
 import { ApiError, NetworkError, makeApi, withRetry } from "../shared/api.js";
+import * as ahead from "./ahead.js";
 import * as outbox from "./outbox.js";
 import { BoxTool } from "./bbox.js";
 import { ClassTool, ModerationTool } from "./choice.js";
@@ -25,6 +29,7 @@ let tool = null;
 let busy = false;
 let startedAt = 0;
 let imageSize = 0; // the longest side of the image file being shown
+let sending = null; // the kept answers being sent behind the task shown, while they are
 let retryAction = null; // what "Try again" does, while it is shown
 let resendTimer = 0; // the next unprompted try to send kept answers
 let resendDelay = 0;
@@ -59,20 +64,14 @@ function clearStage() {
   delete root.dataset.task;
 }
 
-// The image at the size the screen needs (device pixels), rounded up by the server to a
-// cached size; the original when the screen needs all of it.
 function imageUrl(needPx) {
-  const longest = Math.max(work.width, work.height);
-  const size = Math.min(Math.ceil(needPx), 10000);
-  imageSize = size >= longest ? longest : size;
-  return size >= longest ? work.image_url : `${work.image_url}?size=${size}`;
+  const image = ahead.imageFor(work, needPx);
+  imageSize = image.size;
+  return image.url;
 }
 
 function neededPx() {
-  const rect = $("stage-wrap").getBoundingClientRect();
-  const fit = Math.min(rect.width / work.width, rect.height / work.height) || 1;
-  const zoom = work.width / stage.view.w;
-  return Math.max(work.width, work.height) * fit * zoom * (window.devicePixelRatio || 1);
+  return ahead.neededPx($("stage-wrap"), work, work.width / stage.view.w);
 }
 
 // Zoomed in past what the file holds: fetch a sharper copy (same coordinates, so shapes stay put).
@@ -117,6 +116,7 @@ async function next() {
 }
 
 async function start(lease) {
+  ahead.forgetIfShown(lease);
   $("project-name").textContent = `Instructions (${lease.kind})`;
   $("instructions-text").textContent = lease.instructions || "Label what you see.";
   const blurred = lease.kind === "moderation";
@@ -147,6 +147,26 @@ function ready(lease) {
     root.dataset.nextMs = String(Math.round(performance.now() - submitClickedAt));
     submitClickedAt = 0;
   }
+  if (!sending) prefetch();
+}
+
+// The next task, fetched while this one is labelled; quiet, as Submit can do without it.
+function prefetch() {
+  if (outbox.keptAnswers().length) return; // asked now, "after" could name an answered lease
+  ahead.prefetchNext(api, { project: config.project, shownNow: () => work, stageWrap: $("stage-wrap") });
+}
+
+// Shows the prefetched task at once, if there is one still fresh; false if there is not.
+function showAhead() {
+  const lease = ahead.take();
+  if (!lease) return false;
+  tool?.destroy();
+  tool = null;
+  work = lease;
+  say("");
+  setState("loading");
+  start(lease);
+  return true;
 }
 
 // True once the image shows. Until then the page stays "loading" (no Submit on a blank stage);
@@ -201,44 +221,81 @@ async function submit() {
   submitClickedAt = performance.now();
   const duration_ms = Math.round(performance.now() - startedAt);
   outbox.keep({ assignment: work.assignment, payload, duration_ms, expires_at: work.expires_at });
+  if (showAhead()) return sendBehind();
   await deliver();
 }
 
-// Sends every answer kept on the phone, oldest first, then fetches the next task. Also what the
-// page does on load, on Try again and when the connection returns, while answers wait.
+function sendingTrouble(n, of, wait, offline) {
+  say(
+    offline
+      ? "Offline — your answer is saved on this phone and will be sent when the connection returns."
+      : `Connection trouble; sending again (${n} of ${of})…`,
+    "warn",
+  );
+}
+
+// Sends every answer kept on the phone, oldest first: { sent } when none is left, with
+// failed: { answer, err } when the server could not be reached, stay: true when an answer on
+// the task shown was refused and needs mending (answerDropped).
+async function sendKept() {
+  let sent = false;
+  for (const answer of outbox.keptAnswers()) {
+    let result;
+    try {
+      result = await outbox.send(api, answer, { onRetry: sendingTrouble });
+    } catch (err) {
+      return { sent, failed: { answer, err } };
+    }
+    if (result.outcome === "sent") sent = true;
+    if (answerDropped(answer, result) === "stay") return { sent, stay: true };
+  }
+  return { sent };
+}
+
+function thank() {
+  say("Sent. Thank you!", "ok");
+  refreshStats();
+  showFeedback(api, $("toast"));
+}
+
+// Sends the kept answers, then fetches the next task. Also what the page does on load, on Try
+// again and when the connection returns, while answers wait.
 async function deliver() {
   if (busy) return;
   busy = true;
   clearTimeout(resendTimer);
   withdrawRetry();
   setState("sending");
-  const onRetry = (n, of, wait, offline) =>
-    say(
-      offline
-        ? "Offline — your answer is saved on this phone and will be sent when the connection returns."
-        : `Connection trouble; sending again (${n} of ${of})…`,
-      "warn",
-    );
-  let sent = false;
-  for (const answer of outbox.keptAnswers()) {
-    let result;
-    try {
-      result = await outbox.send(api, answer, { onRetry });
-    } catch (err) {
-      busy = false;
-      return stillKept(answer, err);
-    }
-    if (result.outcome === "sent") sent = true;
-    if (answerDropped(answer, result) === "stay") return;
-  }
+  await sending; // answers already on their way behind the task shown go first
+  const outcome = await sendKept();
   busy = false;
+  if (outcome.failed) return stillKept(outcome.failed.answer, outcome.failed.err);
+  if (outcome.stay) return;
   resendDelay = 0;
-  if (sent) {
-    say("Sent. Thank you!", "ok");
-    refreshStats();
-    showFeedback(api, $("toast"));
-  }
-  await next();
+  if (outcome.sent) thank();
+  if (!showAhead()) await next();
+}
+
+// The answer goes while the worker is on the next task: the task shown stays usable, and an
+// answer the server cannot take yet stays on the phone, sent again with backoff.
+async function sendBehind() {
+  if (sending) return;
+  clearTimeout(resendTimer);
+  sending = sendKept();
+  const outcome = await sending;
+  sending = null;
+  if (outcome.failed) return keptBehind();
+  resendDelay = 0;
+  if (outcome.sent) thank();
+  if (root.dataset.state === "ready") prefetch();
+}
+
+function keptBehind() {
+  say("Your last answer is saved on this phone and will be sent when the connection returns.", "warn");
+  resendDelay = Math.min((resendDelay || 2000) * 2, 60_000);
+  resendTimer = setTimeout(() => {
+    if (!busy) sendBehind();
+  }, resendDelay);
 }
 
 // Says what became of a kept answer the server did not store; "stay" for an answer on the task
@@ -301,7 +358,7 @@ async function skip() {
     }
   }
   busy = false;
-  await next();
+  if (!showAhead()) await next();
 }
 
 function isTransientFailure(err) {
@@ -374,8 +431,11 @@ onPress($("retry"), () => retryAction?.());
 window.addEventListener("online", () => {
   if (busy || ["loading", "sending"].includes(root.dataset.state)) say("Reconnecting…", "info");
   else if (retryAction) retryAction();
+  else if (outbox.keptAnswers().length && !sending) sendBehind();
   else if ($("message").textContent.startsWith("Offline")) say("");
 });
+// Leaving: the prefetched task goes back to the pool now rather than when its lease runs out.
+window.addEventListener("pagehide", () => ahead.giveBack());
 window.addEventListener("offline", () => {
   if (root.dataset.state === "ready")
     say("Offline — go on with this task: your answer will be saved on this phone until the connection returns.", "warn");
