@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 
 from .throttles import attempts_over_limit, device_cookie_set, signin_keys
 
@@ -15,7 +16,7 @@ class ThrottledLoginView(LoginView):
         keys = signin_keys(request, request.POST.get("username"))
         if attempts_over_limit("login", keys):
             form = self.get_form()
-            form.add_error(None, "Too many sign-in attempts. Wait a minute and try again.")
+            form.add_error(None, gettext("Too many sign-in attempts. Wait a minute and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 

@@ -153,16 +153,12 @@ def test_the_label_page_fits_a_phone_in_every_language(settled_new_page, request
 
 WRAPPED = re.compile(r"⟦[^⟧]*⟧")
 LETTER = re.compile(r"[^\W\d_]")
-# Written by label.js, which another change marks (it will then use shared/i18n.js): drop the
-# selector once label.js's strings go through gettext.
-NOT_YET_MARKED = "#project-name"
-
-TEXTS = """(skip) => {
+TEXTS = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (!el || el.closest("script, style, template, #language-select, " + skip)) continue;
+    if (!el || el.closest("script, style, template, #language-select")) continue;
     if (node.textContent.trim()) out.push(node.textContent.trim());
   }
   for (const el of document.querySelectorAll("[aria-label], [title], [placeholder]")) {
@@ -178,7 +174,7 @@ TEXTS = """(skip) => {
 def bare_texts(page, data: list[str]) -> list[str]:
     """The texts of the page (shown or hidden) with words outside ⟦…⟧ that are not data."""
     bare = []
-    for text in page.evaluate(TEXTS, NOT_YET_MARKED):
+    for text in page.evaluate(TEXTS):
         rest = WRAPPED.sub("", text)
         for value in [*data, "Sebenzai"]:
             rest = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "", rest)

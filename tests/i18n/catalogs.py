@@ -9,21 +9,11 @@ from pathlib import Path
 import polib
 from django.conf import settings
 
+from devtools.management.commands.refresh_catalogs import CATALOG_IGNORE
+
 LANGUAGES = ("fr", "pt", "sw", "zu", "ha")
 DOMAINS = ("django", "djangojs")
-# What `makemessages` leaves out: the staff's pages and scripts, tests, data and build output.
-IGNORE = [
-    "tests/*",
-    "benchmarks/*",
-    "var/*",
-    "node_modules/*",
-    "docs/*",
-    "examples/*",
-    "deploy/*",
-    "frontend/static/frontend/staff/*",
-    "frontend/templates/frontend/staff/*",
-    "frontend/staff/*",
-]
+IGNORE = CATALOG_IGNORE  # what `makemessages` leaves out
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|%%|\{\w*\}")
 TAG = re.compile(r"(<[^>]+>)")
 

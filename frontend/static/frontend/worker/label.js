@@ -7,6 +7,7 @@
 // image, ahead.js), so Submit shows it at once and the answer is sent behind it.
 
 import { ApiError, NetworkError, makeApi, withRetry } from "../shared/api.js";
+import { gettext, interpolate } from "../shared/i18n.js";
 import * as ahead from "./ahead.js";
 import * as outbox from "./outbox.js";
 import { BoxTool } from "./bbox.js";
@@ -23,6 +24,14 @@ const api = makeApi({ retryReads: true });
 const root = $("labeller");
 const stage = new Stage($("stage"), $("stage-image"), $("layer"));
 const TOOLS = { classification: ClassTool, moderation: ModerationTool, bbox: BoxTool, polygon: PolygonTool };
+const KIND_NAMES = {
+  classification: gettext("classification"),
+  bbox: gettext("boxes"),
+  polygon: gettext("polygons"),
+  moderation: gettext("moderation"),
+};
+// "(2 of 3)": how far the page's retries have got.
+const tries = (n, of) => interpolate(gettext("%(n)s of %(of)s"), { n, of }, true);
 
 let work = null; // the current lease, as /work/next/ returned it
 let tool = null;
@@ -33,11 +42,13 @@ let sending = null; // the kept answers being sent behind the task shown, while 
 let retryAction = null; // what "Try again" does, while it is shown
 let resendTimer = 0; // the next unprompted try to send kept answers
 let resendDelay = 0;
+let offlineSaid = false; // the message shown says the phone is offline
 
-function say(text, kind = "info") {
+function say(text, kind = "info", { offline = false } = {}) {
   const message = $("message");
   message.textContent = text;
   message.dataset.kind = kind;
+  offlineSaid = offline;
 }
 
 function setState(state) {
@@ -82,7 +93,7 @@ function sharpenIfNeeded() {
 
 async function next() {
   const again = root.dataset.state === "error";
-  if (again) say("Trying again…", "info");
+  if (again) say(gettext("Trying again…"), "info");
   setState("loading");
   withdrawRetry();
   // No new lease while an answer waits on the phone: the server would hand back that same lease
@@ -95,8 +106,8 @@ async function next() {
   const onRetry = (n, of, wait, offline) => {
     if (!retried) clearStage();
     retried = true;
-    if (offline) say("Offline — the next task comes when the connection returns.", "warn");
-    else say(`The server did not answer; trying again (${n} of ${of})…`, "warn");
+    if (offline) say(gettext("Offline — the next task comes when the connection returns."), "warn", { offline });
+    else say(interpolate(gettext("The server did not answer; trying again (%(tries)s)…"), { tries: tries(n, of) }, true), "warn");
   };
   try {
     // Asking again is safe: the server hands back the same live lease.
@@ -117,8 +128,9 @@ async function next() {
 
 async function start(lease) {
   ahead.forgetIfShown(lease);
-  $("project-name").textContent = `Instructions (${lease.kind})`;
-  $("instructions-text").textContent = lease.instructions || "Label what you see.";
+  const kind = KIND_NAMES[lease.kind] || lease.kind;
+  $("project-name").textContent = interpolate(gettext("Instructions (%(kind)s)"), { kind }, true);
+  $("instructions-text").textContent = lease.instructions || gettext("Label what you see.");
   const blurred = lease.kind === "moderation";
   stage.image.classList.toggle("blurred", blurred);
   $("veil").hidden = !blurred;
@@ -175,19 +187,21 @@ async function loadImage(lease) {
   const load = () => {
     stage.image.removeAttribute("href"); // so that setting it again loads again
     return stage.load(imageUrl(neededPx()), lease.width, lease.height).catch(() => {
-      throw new NetworkError("The image did not load.");
+      throw new NetworkError(gettext("The image did not load."));
     });
   };
   const onRetry = (n, of, wait, offline) =>
-    say(offline ? "Offline — the image comes when the connection returns." : `Loading the image again (${n} of ${of})…`, "warn");
+    offline
+      ? say(gettext("Offline — the image comes when the connection returns."), "warn", { offline })
+      : say(interpolate(gettext("Loading the image again (%(tries)s)…"), { tries: tries(n, of) }, true), "warn");
   try {
     await withRetry(load, { onRetry });
   } catch (err) {
     setState("error");
-    say("The image did not load. Press Try again.", "error");
+    say(gettext("The image did not load. Press Try again."), "error");
     offerRetry(async () => {
       withdrawRetry();
-      say("Trying again…", "info");
+      say(gettext("Trying again…"), "info");
       setState("loading");
       if (await loadImage(lease)) {
         say("");
@@ -226,12 +240,8 @@ async function submit() {
 }
 
 function sendingTrouble(n, of, wait, offline) {
-  say(
-    offline
-      ? "Offline — your answer is saved on this phone and will be sent when the connection returns."
-      : `Connection trouble; sending again (${n} of ${of})…`,
-    "warn",
-  );
+  if (offline) say(gettext("Offline — your answer is saved on this phone and will be sent when the connection returns."), "warn", { offline });
+  else say(interpolate(gettext("Connection trouble; sending again (%(tries)s)…"), { tries: tries(n, of) }, true), "warn");
 }
 
 // Sends every answer kept on the phone, oldest first: { sent } when none is left, with
@@ -253,7 +263,7 @@ async function sendKept() {
 }
 
 function thank() {
-  say("Sent. Thank you!", "ok");
+  say(gettext("Sent. Thank you!"), "ok");
   refreshStats();
   showFeedback(api, $("toast"));
 }
@@ -291,7 +301,7 @@ async function sendBehind() {
 }
 
 function keptBehind() {
-  say("Your last answer is saved on this phone and will be sent when the connection returns.", "warn");
+  say(gettext("Your last answer is saved on this phone and will be sent when the connection returns."), "warn");
   resendDelay = Math.min((resendDelay || 2000) * 2, 60_000);
   resendTimer = setTimeout(() => {
     if (!busy) sendBehind();
@@ -305,17 +315,18 @@ function answerDropped(answer, { outcome, err }) {
   if (outcome === "expired") {
     say(
       current
-        ? "The time for this task ran out, so your answer could not count. Here is a new task."
-        : "An answer kept on this phone was not sent: the time for its task ran out, so it could not count.",
+        ? gettext("The time for this task ran out, so your answer could not count. Here is a new task.")
+        : gettext("An answer kept on this phone was not sent: the time for its task ran out, so it could not count."),
       "warn",
     );
   } else if (outcome === "refused" && current && err.status === 400) {
     busy = false;
     setState("ready");
-    say(`Not accepted: ${err.message}${err.field ? ` (${err.field})` : ""}`, "error");
+    const why = err.field ? `${err.message} (${err.field})` : err.message;
+    say(interpolate(gettext("Not accepted: %(why)s"), { why }, true), "error");
     return "stay";
   } else if (outcome === "refused") {
-    say(`Not sent: ${err.message}`, "error");
+    say(interpolate(gettext("Not sent: %(why)s"), { why: err.message }, true), "error");
   }
   return "go on";
 }
@@ -326,8 +337,11 @@ function answerDropped(answer, { outcome, err }) {
 function stillKept(answer, err) {
   const current = work && answer.assignment === work.assignment && root.dataset.task;
   setState(current ? "ready" : "error");
-  const why = err instanceof NetworkError ? "no connection." : err.message;
-  say(`Not sent: ${why} Your answer is saved on this phone and will be sent when the connection returns; press Try again${current ? ", or Skip" : ""}.`, "error");
+  const why = err instanceof NetworkError ? gettext("no connection.") : err.message;
+  const text = current
+    ? gettext("Not sent: %(why)s Your answer is saved on this phone and will be sent when the connection returns; press Try again, or Skip.")
+    : gettext("Not sent: %(why)s Your answer is saved on this phone and will be sent when the connection returns; press Try again.");
+  say(interpolate(text, { why }, true), "error");
   offerRetry(deliver);
   resendDelay = Math.min((resendDelay || 2000) * 2, 60_000);
   resendTimer = setTimeout(() => {
@@ -344,17 +358,19 @@ async function skip() {
   setState("sending");
   const url = `/api/v1/work/assignments/${work.assignment}/skip/`;
   const onRetry = (n, of, wait, offline) =>
-    say(offline ? "Offline — the skip goes through when the connection returns." : `Connection trouble; skipping again (${n} of ${of})…`, "warn");
+    offline
+      ? say(gettext("Offline — the skip goes through when the connection returns."), "warn", { offline })
+      : say(interpolate(gettext("Connection trouble; skipping again (%(tries)s)…"), { tries: tries(n, of) }, true), "warn");
   try {
     // Safe to repeat: a second skip of the same lease is refused (409) and the page moves on.
     await withRetry(() => api.post(url), { serverErrors: true, onRetry });
-    say("Skipped.", "info");
+    say(gettext("Skipped."), "info");
   } catch (err) {
     if (isTransientFailure(err)) {
       busy = false;
       setState("ready");
       offerRetry(skip);
-      return say("Not skipped: the server did not answer. Press Try again.", "error");
+      return say(gettext("Not skipped: the server did not answer. Press Try again."), "error");
     }
   }
   busy = false;
@@ -369,8 +385,8 @@ function nextFailed(err) {
   work = null;
   clearStage();
   setState("error");
-  const why = err instanceof NetworkError ? "no connection to the server." : err.message;
-  say(`Could not get a task: ${why} Press Try again in a moment.`, "error");
+  const why = err instanceof NetworkError ? gettext("no connection to the server.") : err.message;
+  say(interpolate(gettext("Could not get a task: %(why)s Press Try again in a moment."), { why }, true), "error");
   offerRetry(next);
 }
 
@@ -429,16 +445,16 @@ onPress($("again"), next);
 onPress($("retry"), () => retryAction?.());
 // The connection is back: whatever was waiting for it goes on (a retry loop wakes by itself).
 window.addEventListener("online", () => {
-  if (busy || ["loading", "sending"].includes(root.dataset.state)) say("Reconnecting…", "info");
+  if (busy || ["loading", "sending"].includes(root.dataset.state)) say(gettext("Reconnecting…"), "info");
   else if (retryAction) retryAction();
   else if (outbox.keptAnswers().length && !sending) sendBehind();
-  else if ($("message").textContent.startsWith("Offline")) say("");
+  else if (offlineSaid) say("");
 });
 // Leaving: the prefetched task goes back to the pool now rather than when its lease runs out.
 window.addEventListener("pagehide", () => ahead.giveBack());
 window.addEventListener("offline", () => {
   if (root.dataset.state === "ready")
-    say("Offline — go on with this task: your answer will be saved on this phone until the connection returns.", "warn");
+    say(gettext("Offline — go on with this task: your answer will be saved on this phone until the connection returns."), "warn", { offline: true });
 });
 onPress($("zoom-in"), () => stage.zoomCenter(1.25));
 onPress($("zoom-out"), () => stage.zoomCenter(0.8));
