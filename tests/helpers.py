@@ -60,13 +60,13 @@ def client_for(user) -> APIClient:
 
 
 def lease(
-    client: APIClient, project: Project | None = None, *, after: str | None = None
+    client: APIClient, project: Project | None = None, *, holding: list[str] | None = None
 ) -> dict | None:
-    """Ask for the next task through the API (the one to prefetch ``after`` the assignment
-    shown, if given); None on 204."""
-    body = {"project": str(project.pk)} if project is not None else {}
-    if after is not None:
-        body["after"] = after
+    """Ask for the next task through the API (one to prefetch beyond the assignments the page is
+    ``holding``, if given); None on 204."""
+    body: dict = {"project": str(project.pk)} if project is not None else {}
+    if holding is not None:
+        body["holding"] = holding
     response = client.post("/api/v1/work/next/", body, format="json")
     assert response.status_code in (200, 204), response.content
     return response.json() if response.status_code == 200 else None

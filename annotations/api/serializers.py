@@ -334,9 +334,14 @@ class ResultSerializer(serializers.ModelSerializer):
 
 class NextTaskRequestSerializer(StrictSerializer):
     project = StrictUUIDField(required=False)
-    after = StrictUUIDField(
+    holding = serializers.ListField(
+        child=StrictUUIDField(),
+        max_length=20,
         required=False,
-        help_text="The assignment the page shows: answer with the task to prefetch after it.",
+        help_text=(
+            "The assignments the page holds (shown, prefetched, answered but not sent): answer "
+            "with a task to prefetch beyond them."
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""Worker endpoints: lease the next task (or the one after it, to prefetch), submit an answer,
+"""Worker endpoints: lease the next task (or one beyond those held, to prefetch), submit an answer,
 skip, give a prefetched lease back; task images, scaled on request; feedback on check tasks."""
 
 from django.conf import settings
@@ -75,8 +75,8 @@ def next_task(request):
         ).first()
         if project is None:
             raise NotFound("No active project with this id.", field="project")
-    after = serializer.validated_data.get("after")
-    assignment = task_lease_next(worker=request.user, project=project, after=after)
+    holding = serializer.validated_data.get("holding")
+    assignment = task_lease_next(worker=request.user, project=project, holding=holding)
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(lease_body(assignment))

@@ -5,10 +5,11 @@ workers asking at once take different rows instead of queueing on one; the slot 
 moves under that lock, a check constraint refuses over-assignment, and the unique (task, worker)
 constraint makes it impossible to serve one worker the same task twice.
 
-Prefetch: the labelling page holds the task after the one shown (``after``), so Submit shows it at
-once. A worker holds at most two live leases, the second counts in the task's redundancy like any
-lease, none is taken near the end of a project (where it could keep the last slots from another
-worker), and a prefetched lease the page gives up (leaving, or too old to use) is released.
+Prefetch: the labelling page holds the tasks after the one shown (``holding``), so Submit shows the
+next at once. A worker holds at most 1 + PREFETCH_DEPTH live leases, each counts in its task's
+redundancy like any lease, none is taken ahead near the end of a project (where it could keep the
+last slots from another worker), and a prefetched lease the page gives up (leaving, or too old to
+use) is released.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ from ..models import (
 
 EXPIRE_BATCH = 500
 LEASE_ATTEMPTS = 5
+# Leases a page may hold beyond the one shown. Two, so that at the fastest pace the server takes
+# (MIN_ANSWER_MS) one is always there while the other is fetched, even on Slow 3G (a submit, a
+# lease and an image take ~2 s there; benchmarks/worker_reach.py).
+PREFETCH_DEPTH = 2
 
 
 def _live_leases(worker: AbstractBaseUser) -> QuerySet[Assignment]:
@@ -49,11 +54,9 @@ def _live_leases(worker: AbstractBaseUser) -> QuerySet[Assignment]:
 
 
 def _live_lease(
-    worker: AbstractBaseUser, project: Project | None, *, besides: Assignment | None = None
+    worker: AbstractBaseUser, project: Project | None, *, besides: list = ()
 ) -> Assignment | None:
-    leases = _live_leases(worker)
-    if besides is not None:
-        leases = leases.exclude(pk=besides.pk)
+    leases = _live_leases(worker).exclude(pk__in=besides)
     if project is not None:
         leases = leases.filter(task__project=project)
     return leases.select_related("task__project").order_by("expires_at").first()
@@ -109,34 +112,36 @@ def task_lease_next(
     *,
     worker: AbstractBaseUser,
     project: Project | None = None,
-    after: object | None = None,
+    holding: list | None = None,
     rng: random.Random | None = None,
 ) -> Assignment | None:
     """Lease the next task to ``worker``, or return their live lease if they hold one.
 
-    ``after``: the id of the lease the page shows; the answer is then another lease, the one the
-    page prefetches (a second live lease, or a new one when there is work to spare). Gold tasks
-    are mixed in at the project's ``gold_ratio``. Returns None when there is nothing to do.
+    ``holding``: the ids of the leases the page has (shown, prefetched, or answered with the
+    answer not sent yet); the answer is then a live lease not among them (one the page asked for
+    and lost the reply), else a new one while the worker holds fewer than 1 + PREFETCH_DEPTH and
+    there is work to spare. Gold tasks are mixed in at the project's ``gold_ratio``. Returns None
+    when there is nothing to do.
     """
     with transaction.atomic():
         # One worker's concurrent requests (a double tap, two tabs) queue on their own user row,
         # so the second finds the lease the first made instead of taking a second task.
         get_user_model().objects.select_for_update().filter(pk=worker.pk).first()
-        shown = None
-        if after is not None:
-            shown = _live_leases(worker).select_related("task__project").filter(pk=after).first()
-        existing = _live_lease(worker, project, besides=shown)
+        held = list(
+            _live_leases(worker).filter(pk__in=holding or ()).select_related("task__project")
+        )
+        existing = _live_lease(worker, project, besides=[lease.pk for lease in held])
         if existing is not None:
             return existing
-        if shown is not None:
-            project = project or shown.task.project
-            if not _work_to_spare(worker, project):
+        if held:
+            project = project or held[0].task.project
+            if len(held) > PREFETCH_DEPTH or not _work_to_spare(worker, project):
                 return None
         return _lease_for(worker, project, rng)
 
 
 def _work_to_spare(worker: AbstractBaseUser, project: Project) -> bool:
-    """A second lease only while the worker has at least PREFETCH_MIN_OPEN_TASKS tasks open to
+    """A lease ahead only while the worker has at least PREFETCH_MIN_OPEN_TASKS tasks open to
     them: at the end of a project it would hold a slot another worker could fill now."""
     wanted = settings.SEBENZAI["PREFETCH_MIN_OPEN_TASKS"]
     return _candidates(worker, project, gold=False)[:wanted].count() >= wanted

@@ -65,7 +65,7 @@ def test_one_worker_asking_eight_times_at_once_holds_one_lease(make_project, mak
     assert leased.count() == 1
 
 
-def test_workers_prefetching_at_once_never_overfill_nor_hold_three(
+def test_workers_prefetching_at_once_never_overfill_nor_hold_more_than_asked(
     make_project, make_user, settings
 ):
     settings.SEBENZAI = {**settings.SEBENZAI, "PREFETCH_MIN_OPEN_TASKS": 3}
@@ -73,11 +73,12 @@ def test_workers_prefetching_at_once_never_overfill_nor_hold_three(
     workers = [make_user() for _ in range(16)]
     shown = {w.pk: task_lease_next(worker=w, project=project) for w in workers}
 
-    # Each asks for the task after the one shown, twice at once (a page and its retry).
-    calls = [w for w in workers for _ in range(2)]
+    # Each asks for a task beyond the one shown, three times at once (a page and its retries):
+    # the first leases one, the others are given that same one.
+    calls = [w for w in workers for _ in range(3)]
     outcomes = at_once(
         [
-            lambda w=w: task_lease_next(worker=w, project=project, after=shown[w.pk].pk)
+            lambda w=w: task_lease_next(worker=w, project=project, holding=[shown[w.pk].pk])
             for w in calls
         ]
     )

@@ -163,7 +163,7 @@ def fail_first(page, times: int) -> list[int]:
     calls: list[int] = []
 
     def handle(route):
-        if "after" in (route.request.post_data_json or {}):
+        if "holding" in (route.request.post_data_json or {}):
             return route.continue_()
         calls.append(1)
         if len(calls) <= times:

@@ -1,6 +1,6 @@
 """Prefetch on the labelling page (issue 16, item 1): while a task is labelled the page holds the
-next one (its lease and its image), Submit shows it without asking the server, the answer is sent
-behind it (kept on the phone if the network is down), and leaving gives the held task back."""
+next two (their leases and images), Submit shows one without asking the server, the answer is
+sent behind it (kept on the phone if the network is down), and leaving gives the held tasks back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from annotations.models import Annotation, Assignment, AssignmentState, Task
 from tests.browser.worker_helpers import open_label_page, project_with_images, sign_up, wait_until
 
 PHONE = {"viewport": (360, 640), "touch": True}
-IMAGES = 12  # above PREFETCH_MIN_OPEN_TASKS: a project with work to spare
+IMAGES = 20  # well above PREFETCH_MIN_OPEN_TASKS (10): a project with work to spare
 READY_AFTER = """(t) => {
     const l = document.getElementById('labeller');
     return l.dataset.state === 'ready' && l.dataset.task && l.dataset.task !== t;
@@ -37,10 +37,11 @@ def labelling(new_page, requester, name: str, **size):
     sign_up(page, name)
     page.evaluate("localStorage.setItem('sebenzai.retryDelayMs', '100')")
     open_label_page(page, project)
-    wait_until(lambda: len(held(name)) == 2)  # the task shown and the one after it
-    # The page has the lease of the one after once it asks for its image.
+    wait_until(lambda: len(held(name)) == 3, page=page)  # the task shown and the two after it
+    # The page has the lease of one after once it asks for its image.
     asked_for = "(t) => performance.getEntriesByType('resource').some(e => e.name.includes(t))"
-    page.wait_for_function(asked_for, arg=f"{held(name)[1].task_id}/image/")
+    for lease in held(name)[1:]:
+        page.wait_for_function(asked_for, arg=f"{lease.task_id}/image/")
     return project, page
 
 
@@ -54,7 +55,7 @@ def answer(page) -> str:
 def test_submit_shows_the_task_already_held_without_asking_the_server(new_page, requester):
     # given a worker on a phone, the page holding the task after the one shown
     project, page = labelling(new_page, requester, "ayodele")
-    shown, prefetched = held("ayodele")
+    shown, prefetched, _ = held("ayodele")
     assert page.get_attribute("#labeller", "data-task") == str(shown.task_id)
     asked: list[dict] = []
     page.on("request", lambda r: asked.append(r.post_data_json) if "/work/next/" in r.url else None)
@@ -62,23 +63,23 @@ def test_submit_shows_the_task_already_held_without_asking_the_server(new_page, 
     first = answer(page)
     page.wait_for_function(READY_AFTER, arg=first)
     # then the held task shows: the page asked the server for no task to show, only (behind
-    # it) for the one after
+    # it) for those after
     assert page.get_attribute("#labeller", "data-task") == str(prefetched.task_id)
-    assert all("after" in body for body in asked)
-    wait_until(lambda: Annotation.objects.filter(task__project=project).count() == 1)
-    # and behind it the answer is stored and the next task is held again
-    wait_until(lambda: len(held("ayodele")) == 2)
+    assert all("holding" in body for body in asked)
+    wait_until(lambda: Annotation.objects.filter(task__project=project).count() == 1, page=page)
+    # and behind it the answer is stored and two tasks are held again
+    wait_until(lambda: len(held("ayodele")) == 3, page=page)
     assert held("ayodele")[0].pk == prefetched.pk
 
 
-def test_answers_in_a_row_are_each_stored_once_and_never_three_tasks_held(new_page, requester):
+def test_answers_in_a_row_are_each_stored_once_and_never_four_tasks_held(new_page, requester):
     project, page = labelling(new_page, requester, "chiamaka")
     shown_tasks = []
     for _ in range(5):
         shown_tasks.append(answer(page))
         page.wait_for_function(READY_AFTER, arg=shown_tasks[-1])
-        assert len(held("chiamaka")) <= 2
-    wait_until(lambda: Annotation.objects.filter(task__project=project).count() == 5)
+        assert len(held("chiamaka")) <= 3
+    wait_until(lambda: Annotation.objects.filter(task__project=project).count() == 5, page=page)
     stored = list(
         Annotation.objects.filter(task__project=project).values_list("task_id", flat=True)
     )
@@ -103,21 +104,25 @@ def test_offline_after_submit_the_held_task_shows_and_the_answer_waits(new_page,
     # and once the network returns it is stored, once
     page.wait_for_timeout(2000)
     page.context.set_offline(False)
-    wait_until(lambda: Annotation.objects.filter(task__project=project).count() == 1, timeout=15)
-    wait_until(lambda: page.evaluate("localStorage.getItem('sebenzai.outbox')") is None)
+    stored = lambda: Annotation.objects.filter(task__project=project).count() == 1  # noqa: E731
+    wait_until(stored, timeout=15, page=page)
+    wait_until(lambda: page.evaluate("localStorage.getItem('sebenzai.outbox')") is None, page=page)
     assert str(Annotation.objects.get(task__project=project).task_id) == first
 
 
 def test_leaving_the_page_gives_the_held_task_back(new_page, requester):
     # given a worker whose page holds the next task
     _, page = labelling(new_page, requester, "kofi")
-    shown, prefetched = held("kofi")
+    shown, *prefetched = held("kofi")
     # when the page is hidden for good (it is left, closed or reloaded: the browser says
     # "pagehide"; fired here, as a navigation's beacon reaches the test server only most times)
     page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide'))")
-    # then the held task is free for others at once; the one he was shown stays his to finish
-    wait_until(lambda: Assignment.objects.get(pk=prefetched.pk).state == AssignmentState.EXPIRED)
-    assert Task.objects.get(pk=prefetched.task_id).slots_taken == 0
+    # then the held tasks are free for others at once; the one he was shown stays his to finish
+    gone = [a.pk for a in prefetched]
+    wait_until(
+        lambda: Assignment.objects.filter(pk__in=gone, state="expired").count() == 2, page=page
+    )
+    assert {t.slots_taken for t in Task.objects.filter(assignments__pk__in=gone)} == {0}
     assert [a.pk for a in held("kofi")] == [shown.pk]
 
 

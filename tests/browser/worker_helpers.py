@@ -154,12 +154,17 @@ def touch_tap(page, selector: str) -> None:
     cdp.detach()
 
 
-def wait_until(condition, timeout: float = 8.0) -> None:
+def wait_until(condition, timeout: float = 8.0, *, page=None) -> None:
+    """Poll ``condition``. With ``page``, wait through Playwright, so that its event loop runs
+    meanwhile (a sleeping test thread can hold up the page's own requests)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+        if page is None:
+            time.sleep(0.05)
+        else:
+            page.wait_for_timeout(50)
 
 
 def outside_viewport(page, selector: str) -> list[str]:

@@ -3,8 +3,8 @@
 // while the failure may pass (shared/api.js withRetry); an answer is kept on the phone until the
 // server has it (outbox.js), and the worker always has something to press.
 //
-// Prefetch: while the worker labels one task the page already holds the next (its lease and its
-// image, ahead.js), so Submit shows it at once and the answer is sent behind it.
+// Prefetch: while the worker labels one task the page already holds the next ones (their leases
+// and images, ahead.js), so Submit shows one at once and the answer is sent behind it.
 
 import { ApiError, NetworkError, makeApi, withRetry } from "../shared/api.js";
 import { gettext, interpolate } from "../shared/i18n.js";
@@ -159,13 +159,19 @@ function ready(lease) {
     root.dataset.nextMs = String(Math.round(performance.now() - submitClickedAt));
     submitClickedAt = 0;
   }
-  if (!sending) prefetch();
+  // An answer given on the task before goes now, behind this one: the tap's time went to showing it.
+  if (outbox.keptAnswers().length && !busy) sendBehind();
+  else if (!sending) prefetch();
 }
 
-// The next task, fetched while this one is labelled; quiet, as Submit can do without it.
+// The next tasks, fetched while this one is labelled; quiet, as Submit can do without them.
 function prefetch() {
-  if (outbox.keptAnswers().length) return; // asked now, "after" could name an answered lease
-  ahead.prefetchNext(api, { project: config.project, shownNow: () => work, stageWrap: $("stage-wrap") });
+  ahead.prefetchNext(api, {
+    project: config.project,
+    shownNow: () => work,
+    answered: () => outbox.keptAnswers().map((answer) => answer.assignment),
+    stageWrap: $("stage-wrap"),
+  });
 }
 
 // Shows the prefetched task at once, if there is one still fresh; false if there is not.
@@ -199,6 +205,7 @@ async function loadImage(lease) {
   } catch (err) {
     setState("error");
     say(gettext("The image did not load. Press Try again."), "error");
+    if (outbox.keptAnswers().length && !busy) sendBehind(); // not held up by this image
     offerRetry(async () => {
       withdrawRetry();
       say(gettext("Trying again…"), "info");
@@ -235,7 +242,7 @@ async function submit() {
   submitClickedAt = performance.now();
   const duration_ms = Math.round(performance.now() - startedAt);
   outbox.keep({ assignment: work.assignment, payload, duration_ms, expires_at: work.expires_at });
-  if (showAhead()) return sendBehind();
+  if (showAhead()) return; // the answer is sent once the next task shows (ready)
   await deliver();
 }
 
