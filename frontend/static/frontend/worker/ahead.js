@@ -19,7 +19,7 @@ export function frugalLink() {
 }
 
 // The pixels the image needs to fill the stage at this zoom: device pixels, but CSS pixels on a
-// frugal link (a quarter of the bytes on a phone's 2× screen; zooming in sharpens it).
+// frugal link (a quarter of the pixels on a 2× screen, half the bytes; zooming in sharpens it).
 export function neededPx(stageWrap, lease, zoom = 1) {
   const rect = stageWrap.getBoundingClientRect();
   const fit = Math.min(rect.width / lease.width, rect.height / lease.height) || 1;
