@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.conf import settings
+from kombu.exceptions import ChannelError, OperationalError
 
 from sebenzai import jobs
 
@@ -31,11 +32,29 @@ def consensus_score_task(task_id: str) -> None:
 
 @shared_task(name=jobs.SWEEP_UNSCORED, acks_late=True)
 def sweep_unscored_task() -> int:
-    """Re-enqueue scoring for answers whose message was lost (broker down at submit time)."""
+    """Re-enqueue scoring for answers whose message was lost (broker down at submit time). Not
+    while jobs wait in the queue: then the answers' messages are queued behind them, not lost,
+    and sending them again would add work exactly when the workers are behind."""
+    if _jobs_waiting() > 0:
+        return 0
     ids = unscored_task_ids(older_than_seconds=settings.SEBENZAI["SCORE_SWEEP_AFTER_SECONDS"])
     for task_id in ids:
         consensus_score_task.delay(task_id)
     return len(ids)
+
+
+def _jobs_waiting() -> int:
+    """Messages waiting in the jobs' queue; 0 when that cannot be told (tasks run in-process, the
+    broker is away, or the queue has never held a message)."""
+    app = consensus_score_task.app
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_read() as connection:
+            queue = app.conf.task_default_queue
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except (OSError, ChannelError, OperationalError):
+        return 0
 
 
 @shared_task(name=jobs.SUSPEND_WORKER, acks_late=True)

@@ -86,6 +86,29 @@ def celery_worker_process(celery_worker_on):
     return celery_worker_on(settings.REDIS_URL)
 
 
+@pytest.fixture
+def queue_without_worker(transactional_db):
+    """This process's jobs go to a fresh queue on the machine's Redis that no worker reads (the
+    messages wait there); returns the queue's name."""
+    old = (
+        celery_app.conf.task_always_eager,
+        celery_app.conf.task_default_queue,
+        celery_app.conf.broker_url,
+    )
+    queue = f"test-idle-{uuid.uuid4().hex[:8]}"
+    _use_broker(settings.REDIS_URL)
+    _conf_set("task_always_eager", False)
+    _conf_set("task_default_queue", queue)
+    try:
+        yield queue
+    finally:
+        with celery_app.connection_for_write() as broker:
+            broker.default_channel.queue_delete(queue)
+        _conf_set("task_always_eager", old[0])
+        _conf_set("task_default_queue", old[1])
+        _use_broker(old[2])
+
+
 def _wait_until_ready(queue: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
