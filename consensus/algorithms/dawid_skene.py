@@ -25,11 +25,12 @@ over the seven public data sets (benchmarks/consensus_classification.py), withou
 Vectorisation: one sparse count matrix A[t, w*K + l]; the E-step is A @ log pi (as [(w, l), c]) and
 the M-step A.T @ T, so there is no Python loop per answer, task or worker.
 
-Edge cases. A task with no answers (and no gold) gets the class prior rho as its posterior. A worker
-with one answer gets a matrix that is mostly pseudo-counts (full, one_coin) or the average worker's
-(hybrid), so one lucky answer does not make them an oracle. Repeated (task, worker) pairs would count
-as separate answers: de-duplicate before calling (the loaders keep the last answer). Ties in the
-posterior go to the lowest class index.
+Edge cases. With a single class the consensus is trivial: every task is that class with
+posterior 1, every worker's accuracy is 1, and no EM runs. A task with no answers (and no gold)
+gets the class prior rho as its posterior. A worker with one answer gets a matrix that is mostly
+pseudo-counts (full, one_coin) or the average worker's (hybrid), so one lucky answer does not make
+them an oracle. Repeated (task, worker) pairs would count as separate answers: de-duplicate before
+calling (the loaders keep the last answer). Ties in the posterior go to the lowest class index.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def _answers(
     n_classes: int,
 ) -> _Answers:
     """Validate the index arrays and build the sparse count matrix A[t, w*K + l]."""
-    if n_classes < 2:
-        raise ValueError("Dawid-Skene needs at least two classes")
+    if n_classes < 1:
+        raise ValueError("Dawid-Skene needs at least one class")
     arrays = [np.asarray(a) for a in (task_idx, worker_idx, label_idx)]
     if arrays[0].ndim != 1 or any(a.shape != arrays[0].shape for a in arrays):
         raise ValueError("task_idx, worker_idx and label_idx must be 1-d and of one length")
@@ -331,6 +332,8 @@ def dawid_skene(
     smoothing = _Smoothing(
         confusion_pseudo_count, coin_pseudo_counts, shrinkage_answers, prior_pseudo_count
     )
+    if n_classes == 1:
+        return _one_class(method, ans)
     observed = ((np.diff(ans.by_task.indptr) > 0) | (gold_arr >= 0)).astype(float)
     post = _initial_posteriors(ans, gold_arr, worker_accuracy)
     log_lik, converged, iterations = -np.inf, False, 0
@@ -343,6 +346,15 @@ def dawid_skene(
         log_lik = new_log_lik
     accuracy = coin if method == "one_coin" else np.einsum("c,wcc->w", prior, confusion)
     return _result(method, ans, post, confusion, accuracy, prior, iterations, converged, log_lik)
+
+
+def _one_class(method: Method, ans: _Answers) -> DawidSkeneResult:
+    """With a single class there is nothing to infer: every task is that class for certain and
+    no answer can be wrong (the EM would divide by K - 1 = 0 in one_coin)."""
+    n_tasks, n_workers = ans.by_task.shape[0], ans.n_workers
+    post = np.ones((n_tasks, 1))
+    confusion = np.ones((n_workers, 1, 1))
+    return _result(method, ans, post, confusion, np.ones(n_workers), np.ones(1), 0, True, 0.0)
 
 
 def _result(

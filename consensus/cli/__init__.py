@@ -1,3 +1,5 @@
-"""``python -m consensus aggregate``: the consensus algorithms on CSV files, without Django.
-``main`` parses the command line; ``classes`` and ``shapes`` aggregate each kind; ``files`` reads
-and writes the CSVs."""
+"""``python -m consensus aggregate``: the consensus algorithms on files, without Django.
+``main`` runs the command; ``options`` parses and checks the options before any input is read;
+``classes`` aggregates classification answers, read by ``csv_codes`` straight into integer codes;
+``shapes`` fuses boxes and polygons, with ``repair`` for polygons that cross themselves; ``files``
+holds the shared reading, writing and error helpers."""

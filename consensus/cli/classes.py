@@ -8,10 +8,9 @@ from typing import IO
 
 import numpy as np
 
-from ..algorithms.dawid_skene import DEFAULT_METHOD, METHODS, dawid_skene
-from .files import InputError, csv_rows, write_csv
-
-CLASS_METHODS = ("mv", *METHODS)
+from ..algorithms.dawid_skene import DEFAULT_METHOD, dawid_skene
+from .csv_codes import read_columns
+from .files import InputError, csv_rows, warn, write_csv
 
 
 @dataclass(frozen=True)
@@ -24,31 +23,52 @@ class Answers:
     label_idx: np.ndarray
 
 
-def read_answers(path: str, extra_classes: set[str] = frozenset()) -> Answers:
-    """Rows ``task,worker,label``; a repeated (task, worker) pair keeps its last answer."""
-    last: dict[tuple[str, str], str] = {}
-    for _, (task, worker, label) in csv_rows(path, ("task", "worker", "label")):
-        last.pop((task, worker), None)  # re-insert so the order is that of the last answer
-        last[(task, worker)] = label
-    if not last:
+def read_answers(path: str) -> Answers:
+    """Columns task, worker, label; a repeated (task, worker) pair keeps its last answer. Tasks
+    and workers are numbered in order of first appearance, classes in natural order."""
+    task, worker, label = read_columns(path, ("task", "worker", "label"))
+    if task.codes.size == 0:
         raise InputError(f"{path}: no answers")
-    tasks = list(dict.fromkeys(t for t, _ in last))
-    workers = list(dict.fromkeys(w for _, w in last))
-    classes = sorted({*last.values(), *extra_classes}, key=_natural)
-    t_index, w_index, c_index = (_index(xs) for xs in (tasks, workers, classes))
-    pairs = list(last.items())
-    return Answers(
-        tasks,
-        workers,
-        classes,
-        np.fromiter((t_index[t] for (t, _), _ in pairs), dtype=np.int64, count=len(pairs)),
-        np.fromiter((w_index[w] for (_, w), _ in pairs), dtype=np.int64, count=len(pairs)),
-        np.fromiter((c_index[c] for _, c in pairs), dtype=np.int64, count=len(pairs)),
-    )
+    kept = last_answers(task.codes, worker.codes, len(worker.names))
+    task_idx, tasks = by_first_appearance(task.codes[kept], task.names)
+    worker_idx, workers = by_first_appearance(worker.codes[kept], worker.names)
+    label_idx, classes = in_natural_order(label.codes[kept], label.names)
+    return Answers(tasks, workers, classes, task_idx, worker_idx, label_idx)
 
 
-def _index(items: list[str]) -> dict[str, int]:
-    return {item: i for i, item in enumerate(items)}
+def last_answers(task: np.ndarray, worker: np.ndarray, n_workers: int) -> np.ndarray | slice:
+    """Rows to keep, in file order: the last of each (task, worker) pair."""
+    pair = task * n_workers + worker
+    ordered = np.sort(pair)  # a plain sort finds repeats fastest; most files have none
+    if not (ordered[1:] == ordered[:-1]).any():
+        return slice(None)
+    order = np.argsort(pair, kind="stable")  # within a pair, file order: the last row is last
+    is_last = np.ones(pair.size, dtype=bool)
+    is_last[:-1] = pair[order[1:]] != pair[order[:-1]]
+    return np.sort(order[is_last])
+
+
+def by_first_appearance(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Renumber codes by their first row, dropping names no row uses."""
+    first = np.full(len(names), codes.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(codes.size))
+    order = np.argsort(first, kind="stable")[: np.count_nonzero(first < codes.size)]
+    return _renumbered(codes, names, order)
+
+
+def in_natural_order(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Renumber codes so that the names used sort naturally ("2" before "10")."""
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    order = np.array(sorted(used.tolist(), key=lambda i: _natural(names[i])), dtype=np.int64)
+    return _renumbered(codes, names, order)
+
+
+def _renumbered(
+    codes: np.ndarray, names: list[str], order: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    new_code = np.full(len(names), -1, dtype=np.int64)
+    new_code[order] = np.arange(order.size)
+    return new_code[codes], [names[i] for i in order.tolist()]
 
 
 def _natural(label: str) -> tuple[int, float | str]:
@@ -59,8 +79,22 @@ def _natural(label: str) -> tuple[int, float | str]:
         return (1, label)
 
 
-def read_gold(path: str) -> dict[str, str]:
-    return {task: label for _, (task, label) in csv_rows(path, ("task", "label"))}
+def read_gold(path: str, ans: Answers) -> dict[int, int]:
+    """Gold rows task,label as task index -> class index. A row naming a task with no answers
+    or a class no worker chose is left out, with one warning: gold never adds a class."""
+    gold = dict(csv_rows(path, ("task", "label")))  # a repeated task: the last row counts
+    t_index = {t: i for i, t in enumerate(ans.tasks)}
+    c_index = {c: k for k, c in enumerate(ans.classes)}
+    no_task = sum(t not in t_index for t in gold)
+    no_class = {t: c for t, c in gold.items() if t in t_index and c not in c_index}
+    if no_task or no_class:
+        names = ", ".join(sorted(set(no_class.values()))[:5])
+        warn(
+            f"{path}: {no_task + len(no_class)} of {len(gold)} gold rows ignored: {no_task} "
+            f"name a task with no answers, {len(no_class)} a class no worker chose"
+            + (f" ({names})" if names else "")
+        )
+    return {t_index[t]: c_index[c] for t, c in gold.items() if t in t_index and c in c_index}
 
 
 def majority_vote(ans: Answers) -> tuple[np.ndarray, np.ndarray]:
@@ -71,46 +105,31 @@ def majority_vote(ans: Answers) -> tuple[np.ndarray, np.ndarray]:
 
 
 def aggregate_classes(args: argparse.Namespace, out: IO[str]) -> None:
+    """Options were checked by ``options.check``: the method is a classification one, and
+    --skills-out comes only with a method that estimates skills."""
     method = args.method or DEFAULT_METHOD
-    if method not in CLASS_METHODS:
-        raise InputError(f"--method: expected one of {', '.join(CLASS_METHODS)} for classification")
-    gold = read_gold(args.gold) if args.gold else {}
-    ans = read_answers(args.input, set(gold.values()))
-    t_index, c_index = _index(ans.tasks), _index(ans.classes)
-    gold_idx = {t_index[t]: c_index[label] for t, label in gold.items() if t in t_index}
+    ans = read_answers(args.input)
+    gold = read_gold(args.gold, ans) if args.gold else {}
     if method == "mv":
         winners, confidence = majority_vote(ans)
         accuracy = None
     else:
+        n = (len(ans.tasks), len(ans.workers), len(ans.classes))
         result = dawid_skene(
-            ans.task_idx,
-            ans.worker_idx,
-            ans.label_idx,
-            len(ans.tasks),
-            len(ans.workers),
-            len(ans.classes),
-            method=method,
-            gold=gold_idx,
+            ans.task_idx, ans.worker_idx, ans.label_idx, *n, method=method, gold=gold
         )
         winners, confidence, accuracy = result.labels, result.confidence, result.accuracy
-    rows = [
-        [t, ans.classes[w], f"{c:.6f}"]
-        for t, w, c in zip(ans.tasks, winners.tolist(), confidence.tolist(), strict=True)
-    ]
-    write_csv(out, ["task", "label", "confidence"], rows)
-    if args.skills_out:
+    labels = map(ans.classes.__getitem__, winners.tolist())
+    confidences = (f"{c:.6f}" for c in confidence.tolist())
+    write_csv(
+        out, ["task", "label", "confidence"], zip(ans.tasks, labels, confidences, strict=True)
+    )
+    if args.skills_out and accuracy is not None:
         _write_skills(args.skills_out, ans, accuracy)
 
 
-def _write_skills(path: str, ans: Answers, accuracy: np.ndarray | None) -> None:
-    if accuracy is None:
-        raise InputError(
-            "--skills-out: majority vote estimates no skills; use a Dawid–Skene method"
-        )
+def _write_skills(path: str, ans: Answers, accuracy: np.ndarray) -> None:
     answers = np.bincount(ans.worker_idx, minlength=len(ans.workers))
-    rows = [
-        [w, f"{a:.6f}", int(n)]
-        for w, a, n in zip(ans.workers, accuracy.tolist(), answers.tolist(), strict=True)
-    ]
+    rows = zip(ans.workers, (f"{a:.6f}" for a in accuracy.tolist()), answers.tolist(), strict=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         write_csv(handle, ["worker", "accuracy", "answers"], rows)

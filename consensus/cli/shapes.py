@@ -3,7 +3,8 @@
 ``fusion`` (default) starts every worker at the platform's prior accuracy, fuses every image,
 re-estimates each worker's accuracy as a Beta posterior over their F1 against the fused sets
 (and against gold, counted GOLD_WEIGHT times, where given), and fuses again; SKILL_ROUNDS rounds.
-``unweighted`` fuses once with every worker at the prior.
+``unweighted`` fuses once with every worker at the prior. A worker polygon that crosses itself is
+repaired or left out (``--invalid``, see repair.py) and counted, never a reason to stop.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ from collections import defaultdict
 from typing import IO
 
 import numpy as np
-from shapely import Polygon
 
 from ..algorithms.boxes import fuse_boxes_many
 from ..algorithms.grading import boxes_f1, polygons_f1
 from ..algorithms.polygons import fuse_polygons
 from ..algorithms.skill import BetaSkill
-from .files import InputError, finite, json_lines, write_csv
+from .files import InputError, finite, json_lines, warn, write_csv
+from .repair import InvalidPolygons
 
-SHAPE_METHODS = ("fusion", "unweighted")
 SKILL_ROUNDS = 3
 GOLD_WEIGHT = 3.0  # a gold grade counts like this many agreement observations
 KEYS = {"bbox": ("boxes", "bbox"), "polygon": ("polygons", "points")}
@@ -39,11 +39,10 @@ def _shape_error(kind: str, coords: object) -> str | None:
         and all(isinstance(p, list) and len(p) == 2 and all(finite(v) for v in p) for p in coords)
     ):
         return "points must be at least 3 [x, y] pairs of finite numbers"
-    shape = Polygon(coords)
-    return None if shape.is_valid and shape.area > 0 else "the polygon is not simple or has no area"
+    return None  # a polygon that crosses itself is no reason to stop: see repair.py
 
 
-def _objects(kind: str, record: dict, where: str) -> list[dict]:
+def _objects(kind: str, record: dict, where: str, invalid: InvalidPolygons) -> list[dict]:
     key, coord_key = KEYS[kind]
     items = record.get(key)
     if not isinstance(items, list):
@@ -54,20 +53,24 @@ def _objects(kind: str, record: dict, where: str) -> list[dict]:
         problem = _shape_error(kind, item.get(coord_key))
         if problem:
             raise InputError(f"{where}: {key}[{i}]: {problem}")
-    return items
+    if kind == "bbox":
+        return items
+    kept = [(item, invalid.handle(item[coord_key])) for item in items]
+    return [{**item, coord_key: points} for item, points in kept if points is not None]
 
 
 def read_shapes(
-    path: str, kind: str, *, with_worker: bool = True
+    path: str, kind: str, invalid: InvalidPolygons, *, with_worker: bool = True
 ) -> dict[str, dict[str, list[dict]]]:
-    """task -> worker -> objects (for gold files: task -> "" -> objects); the last line wins."""
+    """task -> worker -> objects (for gold files: task -> "" -> objects); the last line wins.
+    Polygons that are not simple are repaired or left out, as ``invalid`` says, and counted."""
     tasks: dict[str, dict[str, list[dict]]] = defaultdict(dict)
     for number, record in json_lines(path):
         where = f"{path}: line {number}"
         if "task" not in record or (with_worker and "worker" not in record):
             raise InputError(f"{where}: needs 'task'" + (" and 'worker'" if with_worker else ""))
         worker = str(record["worker"]) if with_worker else ""
-        tasks[str(record["task"])][worker] = _objects(kind, record, where)
+        tasks[str(record["task"])][worker] = _objects(kind, record, where, invalid)
     if not tasks:
         raise InputError(f"{path}: no answers")
     return tasks
@@ -116,13 +119,14 @@ def _estimate(kind: str, tasks: dict, fused: dict, gold: dict, iou: float) -> di
 
 
 def aggregate_shapes(args: argparse.Namespace, out: IO[str]) -> None:
-    method = args.method or "fusion"
-    if method not in SHAPE_METHODS:
-        raise InputError(f"--method: expected one of {', '.join(SHAPE_METHODS)} for {args.kind}")
-    if not 0.0 < args.iou < 1.0:
-        raise InputError("--iou: expected a number between 0 and 1")
-    tasks = read_shapes(args.input, args.kind)
-    gold = read_shapes(args.gold, args.kind, with_worker=False) if args.gold else {}
+    """Options were checked by ``options.check`` (method, --iou, --invalid, --skills-out)."""
+    method = args.method
+    invalid = InvalidPolygons(args.invalid or "repair")
+    tasks = read_shapes(args.input, args.kind, invalid)
+    gold = read_shapes(args.gold, args.kind, invalid, with_worker=False) if args.gold else {}
+    summary = invalid.summary()
+    if summary:
+        warn(summary)
     labels = sorted(
         {
             o["label"]

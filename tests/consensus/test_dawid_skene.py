@@ -263,7 +263,7 @@ def test_the_default_method_is_named_and_valid():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_classes": 1}, "two classes"),
+        ({"n_classes": 0}, "one class"),
         ({"n_tasks": 2}, "task indices"),
         ({"method": "glad"}, "method"),
         ({"gold": {0: 5}}, "gold"),
@@ -278,3 +278,19 @@ def test_bad_input_is_refused(kwargs: dict, message: str):
     tasks, workers = TOY
     with pytest.raises(ValueError, match=message):
         dawid_skene(tasks, workers, TOY_LABELS, **args)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_single_class_is_a_trivial_consensus(method):
+    # given three workers who all chose class 0 on two tasks, one of them gold
+    tasks, workers = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2])
+    # when
+    result = dawid_skene(
+        tasks, workers, np.zeros(4, dtype=int), 2, 3, 1, method=method, gold={0: 0}
+    )
+    # then every task is that class for certain, and no worker can have been wrong
+    assert result.labels.tolist() == [0, 0]
+    assert result.confidence.tolist() == [1.0, 1.0]
+    assert result.accuracy.tolist() == [1.0, 1.0, 1.0]
+    assert result.answers_per_worker.tolist() == [1, 2, 1]
+    assert result.converged
