@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Export speed and memory at scale: 100,000 accepted tasks with 500,000 boxes, every format.
 
-Seeds a PostgreSQL database of its own (``sebenzai_bench_export``) with one bbox project of
+Seeds a PostgreSQL database of its own (``sebenzai_export_bench``, ``--db``) with one bbox project of
 ``--tasks`` accepted tasks carrying ``--boxes`` boxes each (ten labels, 1280×720 images), one
 classification project over the same images (for the class-folder format), and a MEDIA_ROOT of
 distinct small image files (2 KB each: the export links or copies bytes and never decodes them,
@@ -21,7 +21,13 @@ to a zip, and reports:
 The seeded database and files are kept for the next run (``--reseed`` makes them again).
 Figures are also written as JSON to ``benchmarks/out/``.
 
-    .venv/bin/python benchmarks/export.py [--tasks 100000] [--boxes 5] [--runs 3] [--folder-runs 1] [--reseed] [--cold]
+    .venv/bin/python benchmarks/export.py [--tasks 100000] [--boxes 5] [--runs 3] [--folder-runs 1]
+        [--formats coco,yolo,...] [--modes zip,folder] [--compare REV] [--reseed] [--cold]
+
+With ``--compare REV`` every export also runs with the code of the git revision REV (checked out
+once in a worktree under /tmp), each before-run next to an after-run of this checkout, so both
+see the same load on a shared machine; the table then has a row for each, and a line per format
+with the change.
 
 With ``--cold`` the images are dropped from the page cache before each export, as for images
 uploaded long ago: every read then waits on the disk.
@@ -41,7 +47,9 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,7 +71,7 @@ from benchmarks.harness.postgres import (  # noqa: E402
 )
 from benchmarks.harness.services import child_command, run_captured  # noqa: E402
 
-DB_NAME = "sebenzai_bench_export"
+DB_NAME = "sebenzai_export_bench"
 LABELS = [
     "car",
     "taxi",
@@ -91,7 +99,7 @@ def child_env(args, media: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sebenzai.settings",
-        "DATABASE_URL": Postgres.from_args(args).url(DB_NAME),
+        "DATABASE_URL": Postgres.from_args(args).url(args.db),
         "SECRET_KEY": "bench-" + "b" * 60,
         "DEBUG": "0",
         "MEDIA_ROOT": str(media),
@@ -102,7 +110,7 @@ def child_env(args, media: Path) -> dict[str, str]:
 def seeded(args) -> bool:
     """The kept database holds the projects this run asks for."""
     try:
-        conn = Postgres.from_args(args).connect(DB_NAME)
+        conn = Postgres.from_args(args).connect(args.db)
     except psycopg2.OperationalError:
         return False
     try:
@@ -139,10 +147,10 @@ def media_write(media: Path, count: int) -> list[str]:
 
 
 def seed(args, media: Path) -> None:
-    print(f"== seeding {DB_NAME}: {args.tasks:,} tasks x {args.boxes} boxes (once; kept after)")
+    print(f"== seeding {args.db}: {args.tasks:,} tasks x {args.boxes} boxes (once; kept after)")
     started = time.monotonic()
     pg = Postgres.from_args(args)
-    database_recreate(pg, DB_NAME)
+    database_recreate(pg, args.db)
     shutil.rmtree(media, ignore_errors=True)
     env = child_env(args, media)
     run_captured([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
@@ -155,7 +163,7 @@ def seed(args, media: Path) -> None:
     spec = {"labels": LABELS, "width": WIDTH, "height": HEIGHT, "boxes": args.boxes,
             "projects": projects, "shas": shas}  # fmt: skip
     run_captured(child_command("export_seed"), env, stdin=json.dumps(spec))
-    database_analyze(pg, DB_NAME)  # planner statistics, as autovacuum would have made them
+    database_analyze(pg, args.db)  # planner statistics, as autovacuum would have made them
     print(f"   seeded in {time.monotonic() - started:.0f} s")
 
 
@@ -175,17 +183,42 @@ def media_evict(media: Path) -> None:
 # One export, in a child process
 # --------------------------------------------------------------------------------------------
 
+THIS_CODE = "this checkout"
 
-def export_once(args, media: Path, scratch: Path, project: str, fmt: str, as_zip: bool) -> dict:
-    out = scratch / ("export.zip" if as_zip else "export")
-    spec = {"project": project, "format": fmt, "out": str(out), "zip": as_zip}
+
+def checkout_of(rev: str) -> Path:
+    """A worktree of ``rev`` in the temporary folder (made once, kept): the code to compare against."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    path = Path(tempfile.gettempdir()) / f"wt-export-{sha[:12]}"
+    if not (path / "exports").is_dir():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(path), sha],
+            cwd=ROOT, capture_output=True, check=True,
+        )  # fmt: skip
+    return path
+
+
+def run_child(code: Path, spec: dict, env: dict[str, str]) -> dict:
+    """This checkout's export_once, on the app code of the checkout ``code`` (first on the
+    path): both codes are measured by the same program."""
+    command = [sys.executable, str(ROOT / "benchmarks/children/export_once.py"), json.dumps(spec)]
+    result = subprocess.run(
+        command, cwd=code, env={**env, "PYTHONPATH": str(code)}, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise BenchError(f"export_once in {code} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def export_once(args, media: Path, scratch: Path, code: Path, spec: dict) -> dict:
+    out = scratch / ("export.zip" if spec["zip"] else "export")
     if args.cold:
         media_evict(media)
     try:
-        line = run_captured(
-            [*child_command("export_once"), json.dumps(spec)], child_env(args, media)
-        )
-        return json.loads(line.strip().splitlines()[-1])
+        return run_child(code, {**spec, "out": str(out)}, child_env(args, media))
     finally:
         if out.is_dir():
             shutil.rmtree(out)
@@ -193,15 +226,28 @@ def export_once(args, media: Path, scratch: Path, project: str, fmt: str, as_zip
             out.unlink()
 
 
-def measure(args, media: Path, scratch: Path, project: str, fmt: str, as_zip: bool) -> dict:
+def measure(args, media: Path, scratch: Path, project: str, fmt: str, as_zip: bool) -> list[dict]:
+    """One row per code measured (this checkout, and REV with --compare), runs interleaved."""
     count = args.runs if as_zip else args.folder_runs
-    runs = [export_once(args, media, scratch, project, fmt, as_zip) for _ in range(count)]
+    codes = {THIS_CODE: ROOT, **({args.compare: args.compare_code} if args.compare else {})}
+    spec = {"project": project, "format": fmt, "zip": as_zip}
+    runs: dict[str, list[dict]] = {name: [] for name in codes}
+    for _ in range(count):
+        for name, code in reversed(codes.items()):  # the old code first in each round
+            runs[name].append(export_once(args, media, scratch, code, spec))
+    return [summary(name, spec, runs[name]) for name in codes]
+
+
+def summary(code: str, spec: dict, runs: list[dict]) -> dict:
     return {
-        "project": project,
-        "format": fmt,
-        "mode": "zip" if as_zip else "folder",
+        "code": code,
+        "project": spec["project"],
+        "format": spec["format"],
+        "mode": "zip" if spec["zip"] else "folder",
         "runs": runs,
         "seconds": statistics.median(r["seconds"] for r in runs),
+        # Runs by older code may not report it.
+        "cpu_seconds": statistics.median(r.get("cpu_seconds", float("nan")) for r in runs),
         "peak_mb": max(r["peak_kb"] for r in runs) / 1024,
         "growth_mb": max(r["peak_kb"] - r["before_kb"] for r in runs) / 1024,
         "images": runs[0]["images"],
@@ -216,22 +262,27 @@ def measure(args, media: Path, scratch: Path, project: str, fmt: str, as_zip: bo
 
 
 def table(rows: list[dict], args) -> str:
+    code_column = bool(args.compare)
     lines = [
         f"Export of {args.tasks:,} accepted tasks (zip: median of {args.runs} runs, folder: "
         f"{args.folder_runs}{'; images evicted from the page cache before each' if args.cold else ''}"
         f"; PostgreSQL 15 on "
         f"loopback; {os.cpu_count()} cores shared; Python {platform.python_version()})",
         "",
-        "| format | to | tasks | boxes | time (s) | boxes/s | peak RSS (MB) | RSS growth (MB) | output (MB) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ("| code " if code_column else "")
+        + "| format | to | tasks | boxes | time (s) | CPU (s) | boxes/s | peak RSS (MB) | RSS growth (MB) | output (MB) |",
+        ("| --- " if code_column else "")
+        + "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         rate = f"{r['objects'] / r['seconds']:,.0f}" if r["objects"] else "–"
         lines.append(
-            f"| {r['format']} | {r['mode']} | {r['images']:,} | {r['objects']:,} | "
-            f"{r['seconds']:.1f} | {rate} | {r['peak_mb']:.0f} | {r['growth_mb']:.0f} | "
+            (f"| {r['code']} " if code_column else "")
+            + f"| {r['format']} | {r['mode']} | {r['images']:,} | {r['objects']:,} | "
+            f"{r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {rate} | {r['peak_mb']:.0f} | {r['growth_mb']:.0f} | "
             f"{r['size_mb']:,.0f} |"
         )
+    lines += changes(rows, args) if code_column else []
     ls_rate = LS_BOXES / LS_SECONDS
     lines += [
         "",
@@ -240,6 +291,20 @@ def table(rows: list[dict], args) -> str:
         f"{TARGET_SECONDS:.0f} s, memory flat in the project's size.",
     ]
     return "\n".join(lines)
+
+
+def changes(rows: list[dict], args) -> list[str]:
+    """Before and after of each export measured with both codes."""
+    lines = [""]
+    for after, before in zip(rows[::2], rows[1::2], strict=True):
+        lines.append(
+            f"{after['format']} {after['mode']} ({after['images']:,} tasks): "
+            f"{args.compare} {before['seconds']:.2f} s ({before['cpu_seconds']:.2f} s CPU), "
+            f"{before['peak_mb']:.0f} MB -> {THIS_CODE} {after['seconds']:.2f} s "
+            f"({after['cpu_seconds']:.2f} s CPU), {after['peak_mb']:.0f} MB "
+            f"({after['seconds'] / before['seconds'] - 1:+.0%} time)"
+        )
+    return lines
 
 
 def parse_args() -> argparse.Namespace:
@@ -254,6 +319,12 @@ def parse_args() -> argparse.Namespace:
         help="runs of each folder export (slow: a file per image)",
     )
     parser.add_argument("--formats", default=",".join(FORMATS + ["imagefolder"]))
+    parser.add_argument("--modes", default="folder,zip", help="zip, folder or both")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also run every export with the code of git revision REV, interleaved",
+    )
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument(
         "--cold",
@@ -261,6 +332,7 @@ def parse_args() -> argparse.Namespace:
         help="evict the images from the page cache before each export (read from the disk)",
     )
     postgres_arguments(parser)
+    parser.add_argument("--db", default=DB_NAME, help="the benchmark's own database")
     parser.add_argument("--work", default=str(ROOT / "var" / "bench-export"))
     return parser.parse_args()
 
@@ -268,16 +340,23 @@ def parse_args() -> argparse.Namespace:
 def measure_all(args, media: Path, scratch: Path) -> list[dict]:
     """Every format to a folder and to a zip, then the COCO zip of the tenth-size project."""
     rows = []
+    modes = [mode == "zip" for mode in args.modes.split(",")]
     for fmt in args.formats.split(","):
         kind = "classification" if fmt == "imagefolder" else "bbox"
-        for as_zip in (False, True):
-            row = measure(args, media, scratch, project_name(args, args.tasks, kind), fmt, as_zip)
-            print(
-                f"   {fmt:12s} {row['mode']:6s} {row['seconds']:6.1f} s  peak {row['peak_mb']:.0f} MB",
-                flush=True,
+        for as_zip in modes:
+            measured = measure(
+                args, media, scratch, project_name(args, args.tasks, kind), fmt, as_zip
             )
-            rows.append(row)
-    rows.append(measure(args, media, scratch, project_name(args, args.tasks // 10), "coco", True))
+            for row in measured:
+                print(
+                    f"   {fmt:12s} {row['mode']:6s} {row['seconds']:6.2f} s  "
+                    f"peak {row['peak_mb']:.0f} MB  ({row['code']})",
+                    flush=True,
+                )
+            rows += measured
+    if "coco" in args.formats.split(",") and True in modes:
+        small = project_name(args, args.tasks // 10)
+        rows += measure(args, media, scratch, small, "coco", True)
     return rows
 
 
@@ -286,6 +365,7 @@ def main() -> None:
     work = Path(args.work)
     media = work / "media"
     scratch = work / "out"  # same filesystem as the media: the folder exports hard-link
+    args.compare_code = checkout_of(args.compare) if args.compare else None
     try:
         if args.reseed or not seeded(args) or not (media / "images").is_dir():
             seed(args, media)

@@ -46,6 +46,12 @@ class ZipWriter:
         self._count = 0
         self._pos = out.tell()  # kept here: a tell() per entry is a syscall per entry
 
+    @property
+    def position(self) -> int:
+        """Bytes written so far; every one of them final (a header is only ever rewritten
+        within the call that adds its entry)."""
+        return self._pos
+
     def add_dir(self, name: str) -> None:
         self._entry(name.rstrip("/") + "/", b"", STORED, DIR_MODE)
 
@@ -80,6 +86,9 @@ class ZipWriter:
     def _entry(self, name: str, data: bytes, method: int, mode: int) -> None:
         crc = zlib.crc32(data)
         body = _deflate(data) if method == DEFLATED else data
+        if max(self._pos, len(data), len(body)) < ZIP64_LIMIT:
+            self._small_entry(name, body, method, mode, crc, len(data))
+            return
         offset = self._pos
         zip64 = len(data) >= ZIP64_LIMIT
         header = _local(name, method, crc, len(body), len(data), zip64)
@@ -87,6 +96,27 @@ class ZipWriter:
         self._out.write(body)
         self._pos += len(header) + len(body)
         self._central(name, method, crc, len(body), len(data), offset, mode)
+
+    def _small_entry(
+        self, name: str, body: bytes, method: int, mode: int, crc: int, size: int
+    ) -> None:
+        """``_entry`` without zip64 (the records of _local and _central with no extra field),
+        written out: it runs once per image and label file."""
+        encoded, flags = _name(name)
+        csize, offset = len(body), self._pos
+        header = LOCAL.pack(
+            b"PK\x03\x04", 20, 0, flags, method, DOS_TIME, DOS_DATE, crc, csize, size,
+            len(encoded), 0,
+        )  # fmt: skip
+        self._out.write(header + encoded)
+        self._out.write(body)
+        self._pos += len(header) + len(encoded) + csize
+        central = CENTRAL.pack(
+            b"PK\x01\x02", 20, 3, 20, 0, flags, method, DOS_TIME, DOS_DATE, crc, csize, size,
+            len(encoded), 0, 0, 0, 0, mode, offset,
+        )  # fmt: skip
+        self._spool.write(central + encoded)
+        self._count += 1
 
     def _stream(self, name: str, handle: BinaryIO, size: int, method: int) -> None:
         offset = self._pos

@@ -9,7 +9,6 @@ with the project.
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import shutil
 import tempfile
@@ -97,7 +96,7 @@ def dataset_write(
         staging = ZipStaging(work) if as_zip else FolderStaging(work, link_images=link_images)
         with staging:  # a failure stops the staging's worker threads before the folder goes
             written = _write_all(project, options, staging, progress, total)
-        digest = _sha256_of(written.path) if as_zip else None
+        digest = staging.sha256 if isinstance(staging, ZipStaging) else None
         _publish(written.path, out, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -179,11 +178,6 @@ def _write_tasks(
         if not tally.total_images:
             raise EmptyExport("No accepted task passes the filters (confidence, readable image).")
         writer.finish()
-
-
-def _sha256_of(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _publish(source: Path, out: Path, work: Path) -> None:

@@ -21,6 +21,12 @@ from .split import SplitRule, group_key
 
 MODERATION_VERDICTS = ("safe", "unsafe")
 SKIPPED_TASKS_LISTED = 1000  # the manifest names at most this many; it always counts them all
+# The canonical JSON a label is hashed in. Made once: json.dumps with arguments builds an encoder
+# on every call, which cost more than the encoding. No circular check: a decoded label has no
+# cycles, and the text is the same without it.
+CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,7 @@ class RecordReader:
             label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label
         except ValueError as exc:
             raise Skip("unreadable_label") from exc
-        canonical = json.dumps(label, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canonical = CANONICAL_JSON.encode(label)
         record.label_hash = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self._label(record, label)
         return record
@@ -196,6 +202,9 @@ class RecordReader:
         """The split, by the group key when the task has one, else by the image. With group_by
         ``none`` the group is still recorded (as ``auto`` would take it), so the health report
         shows the groups that the per-image split scattered across splits."""
+        if row.sequence is None and row.camera is None and row.video is None:
+            record.split = self._split.of(row.sha256)  # no group: most images, so said early
+            return
         found = {"sequence": row.sequence, "camera": row.camera, "video": row.video}
         key = group_key(group_by=self._group_by, **found)
         record.split = self._split.of_group(key) if key else self._split.of(row.sha256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -86,8 +87,20 @@ def task_rows_for_export(*, project: Project, states: Iterable[str]) -> Iterator
     make = TaskRow._make if connection.vendor == "postgresql" else _row_uuid_text
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(ROW_CHUNK):
+        for rows in _chunks_fetched_ahead(cursor):
             yield from map(make, rows)
+
+
+def _chunks_fetched_ahead(cursor: Any) -> Iterator[list[tuple]]:
+    """The cursor's rows in chunks, the next chunk fetched on a thread while the caller works on
+    this one: the database's time to produce it (a round trip per chunk on a server-side cursor)
+    overlaps the export's work instead of adding to it. The driver lets go of the GIL while it
+    waits. Two chunks are held at most; the thread is done before the cursor closes."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-rows") as pool:
+        ahead = pool.submit(cursor.fetchmany, ROW_CHUNK)
+        while rows := ahead.result():
+            ahead = pool.submit(cursor.fetchmany, ROW_CHUNK)
+            yield rows
 
 
 def task_labels_left_out(*, project: Project, states: Iterable[str]) -> Iterator[tuple[str, Any]]:

@@ -20,11 +20,13 @@ import stat
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from .archive import IN_MEMORY, EntryBody, ZipWriter
 from .staged import Sink, StagedFile
 
 OUT_BUFFER = 1 << 18  # bytes: a write call per 2 KB image would be a syscall per image
+HASH_BLOCK = 1 << 20
 # Where a hard link is impossible (another filesystem, a filesystem without links), copy.
 LINK_FALLBACK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
 
@@ -224,6 +226,7 @@ class ZipStaging(Staging):
         self._central = open(work / "central.bin", "w+b", buffering=OUT_BUFFER)  # noqa: SIM115
         self._zip = ZipWriter(self._out, self._central)
         self._spools = 0
+        self.sha256 = ""  # of the finished zip
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         self._drain()
@@ -288,13 +291,22 @@ class ZipStaging(Staging):
         self._out.close()
 
     def finish(self) -> tuple[Path, int]:
-        self._drain()
-        self._zip.close()
-        self._central.close()
+        """Also sets ``sha256``, of the zip."""
         self._out.flush()
-        os.fsync(self._out.fileno())  # the bytes are on disk before the rename publishes them
-        size = self._out.tell()
-        self._out.close()
+        with open(self.path, "rb") as written:
+            digest = hashlib.sha256()
+            # The zip so far (its images) is hashed while the last files are still being
+            # deflated on their lanes, rather than read back once it is finished.
+            hashed = _hash_range(written, digest, 0, self._zip.position)
+            self._drain()
+            self._zip.close()
+            self._central.close()
+            self._out.flush()
+            os.fsync(self._out.fileno())  # the bytes are on disk before the rename publishes them
+            size = self._out.tell()
+            self._out.close()
+            _hash_range(written, digest, hashed, size)
+        self.sha256 = digest.hexdigest()
         return self.path, size
 
 
@@ -315,6 +327,19 @@ def _open_regular(source: str) -> tuple[int, int]:
         os.close(fd)
         raise ImageUnavailable("unsafe_image_reference")
     return fd, info.st_size
+
+
+def _hash_range(source: BinaryIO, digest: Any, start: int, end: int) -> int:
+    """Add the bytes ``start:end`` of ``source`` to ``digest``; return ``end``."""
+    source.seek(start)
+    left = end - start
+    while left > 0:
+        block = source.read(min(left, HASH_BLOCK))
+        if not block:
+            raise OSError(f"{source.name} is shorter than {end} bytes")
+        digest.update(block)
+        left -= len(block)
+    return end
 
 
 def _digest(fd: int, size: int) -> str:

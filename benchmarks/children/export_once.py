@@ -1,6 +1,7 @@
 """One export, as ``manage.py export_dataset`` runs it, in a process of its own so that its memory
-is its own; prints one JSON line: the export's wall time, this process's peak RSS and its RSS
-before the export began (Django, the connection and the project row loaded), the output's size
+is its own; prints one JSON line: the export's wall time and CPU time (every thread of this
+process, user and system: less swayed than wall time by other work on a shared machine), this
+process's peak RSS and its RSS before the export began (Django, the connection and the project row loaded), the output's size
 and its image and object counts.
 
     python -m benchmarks.children.export_once '{"project": name, "format": "coco",
@@ -10,6 +11,7 @@ and its image and object counts.
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -30,6 +32,7 @@ def main(spec: dict) -> None:
         kind=project.kind, fmt=spec["format"], split=None, min_confidence=None
     )
     before_kb = rss_kb()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     result = dataset_write(
         project=project, options=options, out=Path(spec["out"]), as_zip=spec["zip"]
@@ -37,6 +40,7 @@ def main(spec: dict) -> None:
     elapsed = time.perf_counter() - started
     figures = {
         "seconds": elapsed,
+        "cpu_seconds": cpu_seconds() - cpu_before,
         "peak_kb": peak_rss_kb(),
         "before_kb": before_kb,
         "size": result.size,
@@ -44,6 +48,11 @@ def main(spec: dict) -> None:
         "objects": result.counts["objects"]["total"],
     }
     print(json.dumps(figures))
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
