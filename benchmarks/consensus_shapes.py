@@ -22,6 +22,7 @@ posterior means are all any method below gets. Then, on fresh images answered by
 (d) scale — ``--scale`` images × 3–5 workers × up to 20 boxes (mixed crowd): images/s.
 
     .venv/bin/python benchmarks/consensus_shapes.py [--images 2000] [--scale 100000] [--quick]
+        [--compare REV]   # the same run on revision REV first (benchmarks/harness/compare.py)
 
 Needs ensemble-boxes==1.0.9 (benchmark only). Everything is seeded: two runs print the same
 quality figures; only the timings move.
@@ -50,8 +51,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import consensus.algorithms.boxes as boxes_module  # noqa: E402
+from benchmarks.harness.compare import compare_argv, run_at_revision  # noqa: E402
+from benchmarks.shapes.truth import (  # noqa: E402
+    Skills,
+    Tally,
+    box_tally,
+    estimate_skills,
+    matched_ious,
+    polygon_tally,
+    tally,
+)
 from consensus.algorithms.boxes import fuse_boxes, fuse_boxes_many  # noqa: E402
-from consensus.algorithms.clusters import f1_score, match_pairs  # noqa: E402
 from consensus.algorithms.geometry import iou_matrix, polygon_iou_matrix  # noqa: E402
 from consensus.algorithms.polygons import fuse_polygons  # noqa: E402
 from consensus.algorithms.simulate import (  # noqa: E402
@@ -62,16 +72,9 @@ from consensus.algorithms.simulate import (  # noqa: E402
     simulate_boxes,
     simulate_polygons,
 )
-from consensus.algorithms.skill import GOLD_WEIGHT, BetaSkill  # noqa: E402
-
-try:
-    from ensemble_boxes import weighted_boxes_fusion
-except ImportError:  # pragma: no cover - benchmark-only dependency
-    sys.exit("error: pip install ensemble-boxes==1.0.9 (the benchmark extra)")
 
 POOL = 40  # workers per crowd
 GOLD_BOX_IMAGES, GOLD_POLYGON_IMAGES = 30, 20  # gold images every pool worker answers
-THRESHOLD = 0.5
 WBF_GRID = {
     "weights": ("presence", "presence log-odds", "single"),
     "scores": ("presence", "label", "presence×label"),
@@ -83,90 +86,6 @@ COARSE_THRESHOLDS = tuple(round(0.05 + 0.1 * k, 2) for k in range(10))
 SPEED_TARGET = 3.0
 QUORUM_ROWS = (0.4, 0.6)
 MIN_WORKER_MATCHES = 50  # a "best single worker" must have matched this many polygons
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring against the truth
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """Micro-averaged detection counts over images."""
-
-    tp: int = 0
-    pred: int = 0
-    truth: int = 0
-    iou_sum: float = 0.0
-
-    def add(self, other: Tally) -> None:
-        self.tp += other.tp
-        self.pred += other.pred
-        self.truth += other.truth
-        self.iou_sum += other.iou_sum
-
-    @property
-    def f1(self) -> float:
-        return f1_score(self.tp, self.pred, self.truth)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / self.pred if self.pred else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / self.truth if self.truth else 1.0
-
-    @property
-    def mean_iou(self) -> float:
-        return self.iou_sum / self.tp if self.tp else 0.0
-
-
-def tally(iou: np.ndarray, pred_labels: Sequence[str], truth_labels: Sequence[str]) -> Tally:
-    compatible = (
-        np.asarray(pred_labels, dtype=object)[:, None]
-        == np.asarray(truth_labels, dtype=object)[None, :]
-    )
-    rows, cols = match_pairs(iou, compatible.reshape(iou.shape), THRESHOLD)
-    return Tally(len(rows), iou.shape[0], iou.shape[1], float(iou[rows, cols].sum()))
-
-
-def box_tally(boxes: np.ndarray, names: Sequence[str], image: SimImage) -> Tally:
-    return tally(iou_matrix(boxes, image.truth), names, image.truth_labels)
-
-
-def polygon_tally(polygons: Sequence[np.ndarray], names: Sequence[str], image: SimImage) -> Tally:
-    return tally(polygon_iou_matrix(polygons, image.truth), names, image.truth_labels)
-
-
-@dataclass(frozen=True)
-class Skills:
-    """Per pool worker, Beta posterior means after the gold images (skill.py's BetaSkill)."""
-
-    presence: np.ndarray  # graded by label-agnostic F1: finds and places the objects
-    label: np.ndarray  # graded by the share of right labels among the boxes matched
-    single: np.ndarray  # graded by F1 with the label required: the one-number skill
-
-
-def estimate_skills(gold: list[SimImage], n_workers: int, iou: Callable) -> Skills:
-    presence = [BetaSkill() for _ in range(n_workers)]
-    label = [BetaSkill() for _ in range(n_workers)]
-    single = [BetaSkill() for _ in range(n_workers)]
-    for image in gold:
-        for a in image.answers:
-            m = iou(a.shapes, image.truth)
-            rows, cols = match_pairs(m, np.ones(m.shape, dtype=bool), THRESHOLD)
-            k = a.worker
-            presence[k] = presence[k].observe(f1_score(len(rows), *m.shape), GOLD_WEIGHT)
-            if len(rows):
-                right = np.mean(
-                    [a.labels[r] == image.truth_labels[c] for r, c in zip(rows, cols, strict=True)]
-                )
-                label[k] = label[k].observe(float(right), GOLD_WEIGHT)
-            t = tally(m, a.labels, image.truth_labels)
-            single[k] = single[k].observe(t.f1, GOLD_WEIGHT)
-    mean = lambda skills: np.array([s.accuracy for s in skills])  # noqa: E731
-    return Skills(mean(presence), mean(label), mean(single))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +156,8 @@ def wbf_inputs(images: list[SimImage], skills: Skills, weights: str, scores: str
 
 
 def run_wbf(inputs: list[tuple], setting: WbfSetting) -> list[tuple]:
+    from ensemble_boxes import weighted_boxes_fusion  # the benchmark extra: boxes sections only
+
     return [
         weighted_boxes_fusion(
             boxes,
@@ -430,16 +351,6 @@ def speed_section(args: argparse.Namespace, boxes: dict[str, dict]) -> dict[str,
         rows,
     )
     return ratios
-
-
-def matched_ious(iou: np.ndarray, names: Sequence[str], image: SimImage) -> dict[int, float]:
-    """{truth index: IoU} of the predictions matched to the truth (label must match)."""
-    compatible = (
-        np.asarray(names, dtype=object)[:, None]
-        == np.asarray(image.truth_labels, dtype=object)[None, :]
-    )
-    rows, cols = match_pairs(iou, compatible.reshape(iou.shape), THRESHOLD)
-    return {int(c): float(iou[r, c]) for r, c in zip(rows, cols, strict=True)}
 
 
 def polygon_section(args: argparse.Namespace) -> dict[str, dict]:
@@ -688,6 +599,10 @@ def main(argv: list[str]) -> None:
     print(f"numpy {np.__version__}, Python {sys.version.split()[0]}, one thread per library")
     boxes, ratios, polygons = {}, {}, {}
     if "boxes" not in args.skip:
+        try:
+            import ensemble_boxes  # noqa: F401
+        except ImportError:  # pragma: no cover - benchmark-only dependency
+            sys.exit("error: pip install ensemble-boxes==1.0.9 (the benchmark extra)")
         boxes = box_section(args)
         ratios = speed_section(args, boxes)
     if "polygons" not in args.skip:
@@ -698,4 +613,7 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    revision, arguments = compare_argv(sys.argv[1:])
+    if revision:
+        run_at_revision(revision, __file__, arguments)
+    main(arguments)

@@ -23,6 +23,7 @@ resident set (ru_maxrss) during the calls, which counts GEOS's memory as well as
 before the bound (``--teeth 30 60 --skip comb2 cap typical --timeout 300``).
 
     .venv/bin/python benchmarks/polygon_worst_case.py [--runs 7] [--teeth 30 60 120 249]
+        [--compare REV]   # the same run on revision REV first (benchmarks/harness/compare.py)
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness.compare import compare_argv, run_at_revision  # noqa: E402
 from consensus.algorithms import geometry, polygons  # noqa: E402
 from consensus.algorithms.simulate import (  # noqa: E402
     LABELS,
@@ -120,13 +122,14 @@ def case_inputs(name: str) -> list[tuple[Answers, list[float]]]:
 
 
 def vote_paths() -> dict[str, int]:
-    """Count which vote each cluster takes, by wrapping polygons.py's two votes."""
+    """Count which vote each cluster takes, by wrapping polygons.py's two votes (the exact one
+    takes an image's clusters at once: its last argument is how many)."""
     counts = {"exact": 0, "raster": 0}
-    for path, attr in (("exact", "overlay_vote"), ("raster", "raster_vote")):
+    for path, attr in (("exact", "overlay_votes"), ("raster", "raster_vote")):
         original = getattr(polygons, attr)
 
         def counted(*args: object, _path: str = path, _fn: Callable = original) -> object:
-            counts[_path] += 1
+            counts[_path] += int(args[3]) if _path == "exact" else 1  # type: ignore[call-overload]
             return _fn(*args)
 
         setattr(polygons, attr, counted)
@@ -234,4 +237,7 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    revision, arguments = compare_argv(sys.argv[1:])
+    if revision:
+        run_at_revision(revision, __file__, arguments)
+    main(arguments)

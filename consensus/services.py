@@ -31,6 +31,7 @@ from .algorithms.suspension import gold_failing
 from .ballots import Ballot, ballots_make
 from .model_votes import ModelVote, model_votes, task_predictions
 from .models import ConsensusResult, Decision, WorkerSkill
+from .rows import rows_update
 from .skill_moves import AGREEMENT_PASS, GOLD_PASS, agreement_count, gold_observe
 
 logger = logging.getLogger(__name__)
@@ -87,11 +88,12 @@ SKILL_FIELDS = ["alpha", "beta", "gold_correct", "gold_total", "agreed", "disagr
 
 
 def _skills_save(skills: list[WorkerSkill]) -> None:
-    """One UPDATE for the rows an answer moved (bulk_update does not touch auto_now fields)."""
+    """One UPDATE for the rows an answer moved (neither it nor bulk_update touches auto_now
+    fields)."""
     now = timezone.now()
     for skill in skills:
         skill.updated_at = now
-    WorkerSkill.objects.bulk_update(skills, SKILL_FIELDS)
+    rows_update(skills, SKILL_FIELDS)
 
 
 def answer_points(*, task: Task, agreement: float) -> int:
@@ -127,7 +129,7 @@ def _grade_gold(task: Task, annotations: list[Annotation]) -> None:
             awards.append(
                 Award(annotation.worker_id, annotation.pk, reason, points, _gold_pay_time())
             )
-    Annotation.objects.bulk_update(pending, ["gold_grade"])
+    rows_update(pending, ["gold_grade"])
     _skills_save([skills[a.worker_id] for a in pending])
     points_award(awards=awards)
 
@@ -174,7 +176,7 @@ def _apply_accept(
                 points = answer_points(task=task, agreement=agreement)
                 reason = PointsReason.ACCEPTED
                 awards.append(Award(annotation.worker_id, annotation.pk, reason, points))
-    Annotation.objects.bulk_update(graded, ["agreement"])
+    rows_update(graded, ["agreement"])
     moved += _models_grade(task, ballots, fused.agreement, audited, skills)
     _skills_save(moved)
     points_award(awards=awards)
@@ -316,6 +318,7 @@ def _decide(task: Task, annotations: list[Annotation]) -> Decision:
     return decision
 
 
+@transaction.atomic  # its own transaction, committed before scoring begins: one commit, not two
 def score_attempt_begin(*, task_id: object) -> bool:
     """Count an attempt on the task's pending answers; past the budget, quarantine them as
     failed (visible to admins) instead of retrying a poison job forever. Says whether to go on."""

@@ -168,13 +168,40 @@ def _geometry(shape: Any) -> shapely.Geometry:
 
 def as_polygons(shapes: Sequence[Any]) -> np.ndarray:
     """Object array of valid polygonal geometries (repaired where needed; EMPTY if hopeless)."""
-    geoms = np.empty(len(shapes), dtype=object)
-    for i, shape in enumerate(shapes):
-        geoms[i] = _geometry(shape)
+    geoms = _polygons_at_once(shapes)
+    if geoms is None:
+        geoms = np.empty(len(shapes), dtype=object)
+        for i, shape in enumerate(shapes):
+            geoms[i] = _geometry(shape)
     if len(geoms):
         bad = ~shapely.is_valid(geoms)
         for k in np.flatnonzero(bad):
             geoms[k] = _repair(geoms[k])
+    return geoms
+
+
+def _polygons_at_once(shapes: Sequence[Any]) -> np.ndarray | None:
+    """The polygons of point lists in one vectorised call, the same as ``_geometry`` gives one
+    by one (the ring closed when its last point is not its first); None when any shape needs
+    ``_geometry``'s care: a geometry, a malformed or non-finite point list, or too few points."""
+    if not len(shapes) or any(isinstance(s, shapely.Geometry) for s in shapes):
+        return None
+    try:
+        arrays = [np.asarray(s, dtype=np.float64) for s in shapes]
+    except (ValueError, TypeError):
+        return None
+    if any(a.ndim != 2 or a.shape[1] != 2 or len(a) < 3 for a in arrays):
+        return None
+    if any(len(a) == 3 and (a[0] == a[-1]).all() for a in arrays):
+        return None  # a closed ring of 3 points, which Polygon refuses but linearrings would pad
+    points = np.concatenate(arrays)
+    if not np.isfinite(points).all():
+        return None
+    owner = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
+    try:
+        geoms: np.ndarray = shapely.polygons(shapely.linearrings(points, indices=owner))
+    except (GEOSException, ValueError):
+        return None
     return geoms
 
 

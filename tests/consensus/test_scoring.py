@@ -4,10 +4,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Annotation, ScoreState, Task, TaskState
 from consensus import tasks
 from consensus.models import ConsensusResult, Decision, WorkerSkill
+from consensus.rows import rows_update
 from consensus.services import consensus_score, score_attempt_begin, unscored_task_ids
 from tests.helpers import lease, submit
 from workers.models import PointsEntry
@@ -154,3 +157,23 @@ def test_a_failed_scoring_attempt_frees_its_lease_for_the_sweeper(
         tasks.consensus_score_task.run(str(task.pk))
     # then the sweeper may send it again at once instead of waiting out the time limit
     assert unscored_task_ids(older_than_seconds=0) == [str(task.pk)]
+
+
+def test_one_statement_writes_each_row_its_own_values_null_included(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    # given three answers already scored
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car"] * 3, django_capture_on_commit_callbacks)
+    answers = list(Annotation.objects.filter(task__project=project).order_by("created_at"))
+    # when their agreements are rewritten in one statement, one of them to NULL
+    for answer, value in zip(answers, [0.25, None, 1.0], strict=True):
+        answer.agreement = value
+    with CaptureQueriesContext(connection) as captured:
+        rows_update(answers, ["agreement"])
+    # then each row holds its own value
+    assert len(captured) == 1
+    stored = dict(
+        Annotation.objects.filter(pk__in=[a.pk for a in answers]).values_list("pk", "agreement")
+    )
+    assert [stored[a.pk] for a in answers] == [0.25, None, 1.0]

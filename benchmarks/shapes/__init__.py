@@ -1,0 +1,1 @@
+"""Parts of benchmarks/consensus_shapes.py."""
