@@ -54,6 +54,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness.crowd import distinct_workers  # noqa: E402
 from consensus.algorithms.classification import weighted_vote  # noqa: E402
 from consensus.algorithms.dawid_skene import (  # noqa: E402
     DEFAULT_METHOD,
@@ -297,20 +298,6 @@ def worker_confusions(rng: np.random.Generator, n_workers: int, k: int) -> np.nd
     stuck = np.eye(k)[rng.integers(0, k, n_workers)][:, None, :] * 0.9 + 0.1 / k
     spam = np.where((rng.random(n_workers) < 0.5)[:, None, None], 1.0 / k, stuck)
     return np.where((kind == 2)[:, None, None], spam, conf)
-
-
-def distinct_workers(
-    rng: np.random.Generator, n_tasks: int, per_task: int, p: np.ndarray
-) -> np.ndarray:
-    """(n_tasks, per_task) workers drawn by activity p, redrawn until distinct within a task."""
-    picks = rng.choice(p.size, size=(n_tasks, per_task), p=p)
-    while True:
-        picks.sort(axis=1)
-        dup = np.zeros_like(picks, dtype=bool)
-        dup[:, 1:] = picks[:, 1:] == picks[:, :-1]
-        if not dup.any():
-            return picks
-        picks[dup] = rng.choice(p.size, size=int(dup.sum()), p=p)
 
 
 def synthetic(

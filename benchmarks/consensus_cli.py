@@ -40,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness.crowd import distinct_workers  # noqa: E402
 from benchmarks.harness.output import results_save  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -84,7 +85,7 @@ def synthetic_csv(path: Path, *, integer_ids: bool = False, seed: int = 2026) ->
         1.0 / k,
     )
     activity = rng.lognormal(0.0, 1.0, n_workers)
-    workers = _distinct_workers(rng, n_tasks, per_task, activity / activity.sum()).ravel()
+    workers = distinct_workers(rng, n_tasks, per_task, activity / activity.sum()).ravel()
     tasks = np.repeat(np.arange(n_tasks), per_task)
     right = rng.random(tasks.size) < accuracy[workers]
     wrong = (truth[tasks] + rng.integers(1, k, tasks.size)) % k  # a uniform other class
@@ -102,19 +103,6 @@ def synthetic_csv(path: Path, *, integer_ids: bool = False, seed: int = 2026) ->
             )
         )
     return {f"{t_prefix}{t}": names[c] for t, c in enumerate(truth.tolist())}
-
-
-def _distinct_workers(
-    rng: np.random.Generator, n_tasks: int, per_task: int, p: np.ndarray
-) -> np.ndarray:
-    picks = rng.choice(p.size, size=(n_tasks, per_task), p=p)
-    while True:
-        picks.sort(axis=1)
-        dup = np.zeros_like(picks, dtype=bool)
-        dup[:, 1:] = picks[:, 1:] == picks[:, :-1]
-        if not dup.any():
-            return picks
-        picks[dup] = rng.choice(p.size, size=int(dup.sum()), p=p)
 
 
 def export_revision(rev: str, into: Path) -> None:
