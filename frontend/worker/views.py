@@ -27,7 +27,7 @@ from workers.selectors import PERIODS, leaderboard, leaderboard_rank, worker_sum
 from .forms import SignUpForm
 from .security import worker_csp
 from .selectors import projects_open_for_work
-from .texts import badge_translated, kind_name
+from .texts import badge_translated
 
 HISTORY_PAGE = 50
 # The sign-up service's errors in the worker's language (a weak password's come translated by
@@ -85,9 +85,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     summary = worker_summary(user=request.user)
     summary = replace(summary, badges=[badge_translated(badge) for badge in summary.badges])
-    projects = list(projects_open_for_work(user=request.user))
-    for project in projects:
-        project.kind_name = kind_name(project.kind)  # type: ignore[attr-defined]
+    projects = projects_open_for_work(user=request.user)
     return render(request, "frontend/worker/home.html", {"summary": summary, "projects": projects})
 
 
@@ -123,7 +121,6 @@ def _instructions_context(project: Project) -> dict:
     text = project_text(project, get_language())
     return {
         "project": project,
-        "kind_name": kind_name(project.kind),
         "instructions": text.instructions,
         "labels": [label["title"] for label in text.labels],
     }
