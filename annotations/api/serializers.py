@@ -350,6 +350,13 @@ class SubmitSerializer(StrictSerializer):
     duration_ms = StrictIntegerField(
         min_value=0, max_value=24 * 3600 * 1000, required=False, allow_null=True
     )
+    next = NextTaskRequestSerializer(
+        required=False,
+        help_text=(
+            "Lease the next task in the same request, as POST work/next/ would with this body "
+            "(project: by default the answered task's): the answer carries it back as `next`."
+        ),
+    )
 
 
 class SkipSerializer(StrictSerializer):

@@ -68,18 +68,23 @@ def lease_body(assignment: Assignment) -> dict:
 def next_task(request):
     serializer = NextTaskRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    project = None
-    if "project" in serializer.validated_data:
-        project = Project.objects.filter(
-            pk=serializer.validated_data["project"], status=ProjectStatus.ACTIVE
-        ).first()
-        if project is None:
-            raise NotFound("No active project with this id.", field="project")
-    holding = serializer.validated_data.get("holding")
-    assignment = task_lease_next(worker=request.user, project=project, holding=holding)
+    wanted = serializer.validated_data
+    project = _active_project(wanted.get("project"), field="project")
+    assignment = task_lease_next(
+        worker=request.user, project=project, holding=wanted.get("holding")
+    )
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(lease_body(assignment))
+
+
+def _active_project(project_id: object | None, *, field: str) -> Project | None:
+    if project_id is None:
+        return None
+    project = Project.objects.filter(pk=project_id, status=ProjectStatus.ACTIVE).first()
+    if project is None:
+        raise NotFound("No active project with this id.", field=field)
+    return project
 
 
 @extend_schema(request=SubmitSerializer, responses={201: dict})
@@ -90,19 +95,38 @@ def next_task(request):
 def submit(request, assignment_id):
     serializer = SubmitSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
+    answer = serializer.validated_data
+    wanted = answer.get("next")
+    # Checked before the answer is stored: a bad ``next`` refuses the whole request.
+    project = _active_project(wanted.get("project"), field="next.project") if wanted else None
     try:
         annotation = annotation_submit(
             assignment_id=assignment_id,
             worker=request.user,
-            payload=serializer.validated_data["payload"],
-            duration_ms=serializer.validated_data.get("duration_ms"),
+            payload=answer["payload"],
+            duration_ms=answer.get("duration_ms"),
         )
     except Assignment.DoesNotExist as exc:
         raise NotFound(**NO_SUCH_ASSIGNMENT) from exc
-    return Response(
-        {"annotation": str(annotation.pk), "assignment": str(assignment_id), "state": "submitted"},
-        status=201,
-    )
+    body = {
+        "annotation": str(annotation.pk),
+        "assignment": str(assignment_id),
+        "state": "submitted",
+    }
+    if wanted is not None:
+        body.update(_next_after_submit(request.user, project or annotation.task.project, wanted))
+    return Response(body, status=201)
+
+
+def _next_after_submit(worker, project: Project, wanted: dict) -> dict:
+    """The next lease, leased once the answer is committed: one round trip instead of two. A
+    refusal of the lease (a cool-down) cannot undo the answer, so it comes back beside it."""
+    try:
+        lease = task_lease_next(worker=worker, project=project, holding=wanted.get("holding"))
+    except DomainError as refusal:
+        error = {"code": refusal.code, "message": refusal.message, "field": "next"}
+        return {"next": None, "next_error": {**error, **refusal.extra}}
+    return {"next": lease_body(lease) if lease is not None else None}
 
 
 @extend_schema(request=SkipSerializer, responses={200: dict})

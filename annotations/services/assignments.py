@@ -53,13 +53,8 @@ def _live_leases(worker: AbstractBaseUser) -> QuerySet[Assignment]:
     )
 
 
-def _live_lease(
-    worker: AbstractBaseUser, project: Project | None, *, besides: list = ()
-) -> Assignment | None:
-    leases = _live_leases(worker).exclude(pk__in=besides)
-    if project is not None:
-        leases = leases.filter(task__project=project)
-    return leases.select_related("task__project").order_by("expires_at").first()
+def _lease_loaded(pk: object) -> Assignment:
+    return Assignment.objects.select_related("task__project").get(pk=pk)
 
 
 def _candidates(worker: AbstractBaseUser, project: Project | None, *, gold: bool) -> QuerySet[Task]:
@@ -126,15 +121,19 @@ def task_lease_next(
     with transaction.atomic():
         # One worker's concurrent requests (a double tap, two tabs) queue on their own user row,
         # so the second finds the lease the first made instead of taking a second task.
-        get_user_model().objects.select_for_update().filter(pk=worker.pk).first()
-        held = list(
-            _live_leases(worker).filter(pk__in=holding or ()).select_related("task__project")
+        get_user_model().objects.select_for_update().filter(pk=worker.pk).values("pk").first()
+        # The worker's live leases, oldest first: a few small rows, read once (the full rows
+        # only for the lease answered with, which is rarely an existing one).
+        live = list(
+            _live_leases(worker).order_by("expires_at").values_list("pk", "task__project_id")
         )
-        existing = _live_lease(worker, project, besides=[lease.pk for lease in held])
-        if existing is not None:
-            return existing
+        wanted = {str(pk) for pk in holding or ()}
+        held = [(pk, in_project) for pk, in_project in live if str(pk) in wanted]
+        for pk, in_project in live:
+            if str(pk) not in wanted and (project is None or in_project == project.pk):
+                return _lease_loaded(pk)
         if held:
-            project = project or held[0].task.project
+            project = project or Project.objects.get(pk=held[0][1])
             if len(held) > PREFETCH_DEPTH or not _work_to_spare(worker, project):
                 return None
         return _lease_for(worker, project, rng)
