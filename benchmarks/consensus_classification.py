@@ -19,11 +19,17 @@
     against crowd-kit's DawidSkene: accuracy, time, and our peak memory measured in a subprocess
     (peak RSS of the whole process, VmHWM, and the tracemalloc peak of the fit alone).
 (c) ``--shrinkage-scan``: held-out answer log-likelihood (5 x 10 % of answers) and accuracy of the
-    hybrid for several shrinkage strengths; this is how SHRINKAGE_ANSWERS was chosen.
+    hybrid for several fixed shrinkage strengths and the estimate (classification/shrinkage.py).
+(d) ``--gold``: seeded samples of 10 % of the tasks given as gold; accuracy on the other tasks with
+    the gold minus without, over ``--seeds`` samples (classification/gold.py).
+(e) ``--robustness``: accuracy on ``--seeds`` seeded subsamples of 60 % of the answers
+    (classification/robustness.py). (c)-(e) compare our default with the hybrid at m = 5 (the
+    default before m was estimated) and full; they run without crowd-kit.
 
     .venv/bin/pip install -e '.[dev,bench]'
     .venv/bin/python benchmarks/consensus_classification.py [--skip-slow] [--repeats 3]
-        [--no-scale | --scale-only] [--sets d_product,web] [--shrinkage-scan]
+        [--no-scale | --scale-only] [--sets d_product,web]
+        [--shrinkage-scan | --gold | --robustness] [--seeds 20]
 
 On this shared 2-core machine crowd-kit's GLAD takes 1-4 minutes on d_product and s_rel, MACE up
 to 3 minutes on s_rel and OneCoinDawidSkene about 2 on s_rel: ``--skip-slow`` leaves these three out.
@@ -54,7 +60,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness.crowd import distinct_workers  # noqa: E402
+from benchmarks.classification.reports import gold_report, robustness_report  # noqa: E402
+from benchmarks.classification.scoring import accuracy_on  # noqa: E402
+from benchmarks.classification.shrinkage import shrinkage_scan  # noqa: E402
+from benchmarks.classification.synthetic import synthetic  # noqa: E402
 from consensus.algorithms.classification import weighted_vote  # noqa: E402
 from consensus.algorithms.dawid_skene import (  # noqa: E402
     DEFAULT_METHOD,
@@ -192,13 +201,8 @@ def patch_crowdkit_sklearn() -> None:
 
 
 def accuracy(ds: DataSet, post: np.ndarray) -> float:
-    """Expected accuracy on scored tasks: a tie between the top classes is broken uniformly at
-    random (DS posteriors and one-hot outputs practically never tie; vote shares do)."""
-    scores = post[ds.scored]
-    top = scores >= scores.max(axis=1, keepdims=True) - 1e-12
-    truth = ds.truth[ds.scored]
-    hit = np.where(truth >= 0, top[np.arange(truth.size), np.maximum(truth, 0)], False)
-    return float(100 * np.mean(hit / top.sum(axis=1)))
+    """Expected accuracy on scored tasks, ties broken uniformly at random."""
+    return accuracy_on(ds.truth, post, ds.scored)
 
 
 def timed(fn: Callable[[], np.ndarray], repeats: int) -> tuple[np.ndarray, float]:
@@ -279,45 +283,6 @@ def verdict_table(results: dict[str, dict[str, tuple[float, float]]], sets: list
 
 
 # --- scale run ------------------------------------------------------------------------------
-
-
-def worker_confusions(rng: np.random.Generator, n_workers: int, k: int) -> np.ndarray:
-    """50 % good (diagonal 0.65-0.9), 30 % sloppy (0.3-0.55, errors mostly to neighbouring
-    classes), 20 % spammers (half answer uniformly, half are stuck on one class 90 % of the time)."""
-    kind = rng.choice(3, size=n_workers, p=[0.5, 0.3, 0.2])
-    eye = np.eye(k)
-    errors = rng.dirichlet(np.ones(k - 1), size=(n_workers, k))  # spread of each row's errors
-    off = np.zeros((n_workers, k, k))
-    mask = ~eye.astype(bool)
-    off[:, mask] = errors.reshape(n_workers, -1)
-    neighbours = (np.abs(np.subtract.outer(np.arange(k), np.arange(k))) == 1).astype(float)
-    neighbours /= neighbours.sum(axis=1, keepdims=True)
-    off = np.where((kind == 1)[:, None, None], 0.8 * neighbours + 0.2 * off, off)
-    diag = np.where(kind == 0, rng.uniform(0.65, 0.9, n_workers), rng.uniform(0.3, 0.55, n_workers))
-    conf = diag[:, None, None] * eye + (1 - diag)[:, None, None] * off
-    stuck = np.eye(k)[rng.integers(0, k, n_workers)][:, None, :] * 0.9 + 0.1 / k
-    spam = np.where((rng.random(n_workers) < 0.5)[:, None, None], 1.0 / k, stuck)
-    return np.where((kind == 2)[:, None, None], spam, conf)
-
-
-def synthetic(
-    seed: int = 2026,
-    n_tasks: int = 100_000,
-    per_task: int = 10,
-    n_workers: int = 2_000,
-    k: int = 5,
-) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    prior = 1.0 / np.arange(2, k + 2)  # skewed classes: 0.29, 0.19, 0.15, ... for k = 5
-    truth = rng.choice(k, size=n_tasks, p=prior / prior.sum())
-    conf = worker_confusions(rng, n_workers, k)
-    activity = rng.lognormal(0.0, 1.0, n_workers)
-    workers = distinct_workers(rng, n_tasks, per_task, activity / activity.sum()).ravel()
-    tasks = np.repeat(np.arange(n_tasks), per_task)
-    cdf = np.cumsum(conf[workers, truth[tasks]], axis=1)
-    labels = (rng.random(tasks.size)[:, None] > cdf[:, :-1]).sum(axis=1)
-    order = rng.permutation(tasks.size)  # answers arrive interleaved, not task by task
-    return {"task": tasks[order], "worker": workers[order], "label": labels[order], "truth": truth}
 
 
 def scale_frame(syn: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -465,43 +430,6 @@ def scale_table(rows: list[tuple], memory: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-# --- shrinkage scan -------------------------------------------------------------------------
-
-
-def shrinkage_scan(sets: list[DataSet], grid: tuple[float, ...] = (1, 2, 3, 5, 8, 12, 20)) -> str:
-    """Held-out log-likelihood per answer (5 folds of 10 %) and accuracy, per strength m."""
-    lines = [
-        "| data set | " + " | ".join(f"m={m:g}" for m in grid) + " |",
-        "|" + " --- |" * (len(grid) + 1),
-    ]
-    deficits = np.zeros(len(grid))
-    for ds in sets:
-        enc = ds.encoded
-        n = (len(enc.tasks), len(enc.workers), len(enc.classes))
-        cells, lls = [], []
-        for m in grid:
-            rng = np.random.default_rng(0)
-            full = dawid_skene(enc.task, enc.worker, enc.label, *n, shrinkage_answers=m)
-            ll = []
-            for _ in range(5):
-                hold = rng.random(enc.task.size) < 0.1
-                fit = dawid_skene(
-                    enc.task[~hold], enc.worker[~hold], enc.label[~hold], *n, shrinkage_answers=m
-                )
-                p = np.einsum(
-                    "nc,nc->n",
-                    fit.posteriors[enc.task[hold]],
-                    fit.confusion[enc.worker[hold], :, enc.label[hold]],
-                )
-                ll.append(np.mean(np.log(p)))
-            lls.append(np.mean(ll))
-            cells.append(f"{accuracy(ds, full.posteriors):.2f} / {np.mean(ll):.4f}")
-        deficits += max(lls) - np.array(lls)
-        lines.append(f"| {ds.name} | " + " | ".join(cells) + " |")
-    lines.append("| summed held-out deficit | " + " | ".join(f"{d:.4f}" for d in deficits) + " |")
-    return "accuracy % / held-out log-likelihood per answer\n\n" + "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -513,6 +441,9 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true", help="skip the 1,000,000-answer run")
     parser.add_argument("--scale-only", action="store_true", help="only the 1,000,000-answer run")
     parser.add_argument("--shrinkage-scan", action="store_true")
+    parser.add_argument("--gold", action="store_true", help="what 10 %% gold does to the rest")
+    parser.add_argument("--robustness", action="store_true", help="accuracy on answer subsamples")
+    parser.add_argument("--seeds", type=int, default=20, help="samples for --gold, --robustness")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     parser.add_argument("--method", default="full", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -526,8 +457,13 @@ def main() -> None:
         f"# Classification consensus — {platform.node()}, {os.cpu_count()} cores, "
         f"numpy {np.__version__}, pandas {pd.__version__}\n"
     )
-    if args.shrinkage_scan:
-        print(shrinkage_scan(sets) + "\n")
+    if args.shrinkage_scan or args.gold or args.robustness:
+        if args.shrinkage_scan:
+            print(shrinkage_scan(sets) + "\n")
+        if args.gold:
+            print(gold_report(sets, args.seeds) + "\n")
+        if args.robustness:
+            print(robustness_report(sets, args.seeds) + "\n")
         return
     if not args.scale_only:
         results = benchmark_sets(sets, args.skip_slow, args.repeats)

@@ -91,8 +91,18 @@ def test_hybrid_shrinks_each_worker_towards_the_average_worker_by_hand():
     workers = np.array([0, 0, 0, 1, 1, 1])
     labels = np.array([0, 0, 1, 1, 1, 0])
     result = dawid_skene(
-        tasks, workers, labels, 3, 2, 2, method="hybrid", gold=np.array([0, 0, 1]), max_iter=1
+        tasks,
+        workers,
+        labels,
+        3,
+        2,
+        2,
+        method="hybrid",
+        gold=np.array([0, 0, 1]),
+        max_iter=1,
+        shrinkage_answers=5.0,
     )
+    assert result.shrinkage == 5.0
     np.testing.assert_allclose(result.confusion[0], [[9 / 14, 5 / 14], [5 / 12, 7 / 12]])
     np.testing.assert_allclose(result.confusion[1], [[5 / 14, 9 / 14], [7 / 12, 5 / 12]])
 
@@ -201,7 +211,7 @@ def test_hybrid_judges_a_worker_with_one_answer_like_the_average_worker():
         k,
         method="hybrid",
     )
-    # Its rows are (own counts + 5 * pibar) / (own answers + 5): mostly the average worker's,
+    # Its rows are (own counts + m * pibar) / (own answers + m): mostly the average worker's,
     # where pibar averages every worker with answers, itself included (with near-uniform rows).
     assert one.confusion[3].max() < 0.9
     assert 0 < one.weights[3] < one.weights[:3].min()
@@ -294,3 +304,24 @@ def test_a_single_class_is_a_trivial_consensus(method):
     assert result.accuracy.tolist() == [1.0, 1.0, 1.0]
     assert result.answers_per_worker.tolist() == [1, 2, 1]
     assert result.converged
+
+
+def test_hybrid_estimates_its_shrinkage_from_how_alike_the_workers_are():
+    # given two crowds of 8 workers on 300 tasks: in one every worker is 80 % right, in the other
+    # half are 95 % right and half 55 %
+    k = 3
+    alike = crowd(5, 300, [0.8] * 8, k)
+    unalike = crowd(5, 300, [0.95, 0.55] * 4, k)
+    # when the hybrid fits each with its strength estimated
+    fits = [dawid_skene(t, w, lab, 300, 8, k) for t, w, lab, _ in (alike, unalike)]
+    # then workers who answer alike are pooled more strongly than workers who differ
+    assert fits[0].shrinkage > 4 * fits[1].shrinkage
+    assert fits[1].shrinkage < 20
+    # and the experts of the second crowd keep their own, higher accuracies
+    assert fits[1].accuracy[0::2].min() > fits[1].accuracy[1::2].max() + 0.2
+
+
+@pytest.mark.parametrize("method", ["full", "one_coin"])
+def test_only_the_hybrid_reports_a_shrinkage(method: str):
+    assert fit_toy(method=method).shrinkage is None
+    assert fit_toy(method="hybrid").shrinkage > 0
