@@ -21,6 +21,7 @@ from annotations.services.task_states import task_accept, task_raise_target, tas
 from predictions.models import Prediction
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
+from sebenzai.common.commits import commit_without_flush_wait
 from sebenzai.common.errors import NotFound
 from workers.models import PointsReason
 from workers.services import Award, points_award
@@ -279,6 +280,8 @@ def consensus_score(*, task_id: object) -> Decision | None:
 
     Returns the decision, or None when there was nothing to decide (a gold or decided task).
     """
+    # Not waiting for the disk at commit: a scoring lost to a crash is re-sent by the sweeper.
+    commit_without_flush_wait()
     # no_key: a concurrent answer's foreign-key check on this task need not wait for scoring.
     task = (
         Task.objects.select_for_update(of=("self",), no_key=True)
@@ -322,6 +325,7 @@ def _decide(task: Task, annotations: list[Annotation]) -> Decision:
 def score_attempt_begin(*, task_id: object) -> bool:
     """Count an attempt on the task's pending answers; past the budget, quarantine them as
     failed (visible to admins) instead of retrying a poison job forever. Says whether to go on."""
+    commit_without_flush_wait()  # an attempt counted and lost to a crash is simply not counted
     budget = settings.SEBENZAI["SCORE_MAX_ATTEMPTS"]
     pending = Annotation.objects.filter(task_id=task_id, score_state=ScoreState.PENDING)
     pending.update(score_attempts=F("score_attempts") + 1, score_started_at=timezone.now())

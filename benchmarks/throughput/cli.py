@@ -32,6 +32,7 @@ from benchmarks.throughput.client import LABELS
 from benchmarks.throughput.report import app_revision, machine_info, results_write
 from benchmarks.throughput.scenarios import log_problems, one_scenario, scenario_a, scenario_b
 from benchmarks.throughput.stack import app_env, redis_client, services_check, stacks_stop
+from benchmarks.throughput.variants import variants_of
 
 
 def parse_args(argv: list[str], description: str) -> argparse.Namespace:
@@ -51,6 +52,21 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
         "--without-project",
         action="store_true",
         help="ask work/next/ for any project (body {}) instead of naming the project",
+    )
+    parser.add_argument(
+        "--flow",
+        choices=("one", "two", "one,two", "two,one"),
+        default="one",
+        help='one: each submit carries the next lease back (submit with "next"); two: '
+        "work/next/ then submit, two requests an answer (clients of older versions); both: "
+        "measured in turn in each run",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="an older checkout (`git worktree add /tmp/before REV`) measured in turn with this "
+        "one in every run, its clients using two requests an answer",
     )
     parser.add_argument("--gunicorn-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--gunicorn-threads", type=int, default=2)
@@ -83,8 +99,10 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.app_dir = args.app_dir.resolve()
-    if not (args.app_dir / "manage.py").exists():
-        parser.error(f"--app-dir: no manage.py in {args.app_dir}")
+    args.before = args.before.resolve() if args.before else None
+    for flag, checkout in (("--app-dir", args.app_dir), ("--before", args.before)):
+        if checkout is not None and not (checkout / "manage.py").exists():
+            parser.error(f"{flag}: no manage.py in {checkout}")
     if args.runs < 1 or args.tasks < 1 or args.pairs < 1 or args.clients < 1:
         parser.error("--runs, --tasks, --pairs and --clients must be positive")
     if args.pairs > args.tasks:
@@ -125,12 +143,29 @@ def template_seed(args: argparse.Namespace, env: dict[str, str], tmp: Path, logd
 def run_once(
     args: argparse.Namespace, run: int, env: dict[str, str], logdir: Path, seed: dict, result: dict
 ) -> None:
-    """Scenario (a) then (b), each on fresh servers and a fresh clone of the template. Fills
-    ``result`` as it goes: a run cut short keeps what it measured."""
+    """Each variant in turn: scenario (a) then (b), each on fresh servers and a fresh clone of
+    the template. Fills ``result`` as it goes: a run cut short keeps what it measured."""
+    for number, variant in enumerate(variants_of(args)):
+        measured = result[variant.name] = {}
+        tag = f"{run}{'abcdefgh'[number]}"
+        scenarios_run(variant.args(args), run, tag, variant.env(env), logdir, seed, measured)
+    result["log_problems"] = log_problems(logdir, run)
+
+
+def scenarios_run(
+    args: argparse.Namespace,
+    run: int,
+    tag: str,
+    env: dict[str, str],
+    logdir: Path,
+    seed: dict,
+    result: dict,
+) -> None:
     rds = redis_client(args)
-    say(f"== run {run}/{args.runs}: (a) {args.tasks * 3:,} submissions, {args.clients} clients")
+    say(f"== run {run}/{args.runs}, {args.app_dir} ({args.flow} request(s) an answer):")
+    say(f"   (a) {args.tasks * 3:,} submissions, {args.clients} clients")
     a = one_scenario(
-        args, f"{run}a", env, logdir, seed, rds, lambda s: scenario_a(args, seed, s, rds)
+        args, f"{tag}-a", env, logdir, seed, rds, lambda s: scenario_a(args, seed, s, rds)
     )
     result["a"] = a
     say(
@@ -140,11 +175,10 @@ def run_once(
         f"over-assigned tasks {a['over_assigned']}, answered twice {a['double_answers']}, "
         f"answers unscored {a['answers_pending']}, failed {a['answers_failed']}"
     )
-    say(f"== run {run}/{args.runs}: (b) {args.pairs} sequential next+submit pairs")
-    b = one_scenario(args, f"{run}b", env, logdir, seed, rds, lambda s: scenario_b(args, seed, s))
+    say(f"   (b) {args.pairs} sequential next+submit pairs")
+    b = one_scenario(args, f"{tag}-b", env, logdir, seed, rds, lambda s: scenario_b(args, seed, s))
     result["b"] = b
     say(f"   {b['pairs_per_s']:.1f} pairs/s, errors {b['errors'] or 'none'}")
-    result["log_problems"] = log_problems(logdir, run)
 
 
 def main(argv: list[str], description: str) -> int:
@@ -179,10 +213,10 @@ def main(argv: list[str], description: str) -> int:
         results_write(args, runs, machine, seed_s)
         return 0
     except BenchError:
-        if runs and "a" in runs[0]:  # what was measured before the failure is still worth seeing
+        if runs and len(runs[0]) > 1:  # what was measured before the failure is still worth seeing
             runs[-1]["log_problems"] = log_problems(logdir, len(runs))
             say("== partial results (the run did not finish):")
-            results_write(args, [r for r in runs if "a" in r], machine, seed_s)
+            results_write(args, [r for r in runs if len(r) > 1], machine, seed_s)
         raise
     finally:
         stacks_stop()

@@ -89,9 +89,48 @@ class Tally:
         self.requests += other.requests
 
 
-def pair(client: Client, token: str, project: str | None, tally: Tally) -> bool | None:
+@dataclass
+class Stream:
+    """One worker account's answers. With ``carry`` each submit asks for the next lease in the
+    same request (``"next"``) and the lease it carries back is answered next; without, every
+    answer takes two requests: work/next/ then submit."""
+
+    token: str
+    carry: bool = False
+    lease: dict | None = None
+
+
+def pair(client: Client, stream: Stream, project: str | None, tally: Tally) -> bool | None:
     """One next-task + submit. True: submitted; False: nothing left for this worker; None: error.
     ``project`` None asks for work from any project, as the labelling page does."""
+    lease, stream.lease = stream.lease, None
+    if lease is None:
+        lease = _lease(client, stream.token, project, tally)
+        if not lease:
+            return lease
+    body = {"payload": {"label": label_for(lease["task"])}, "duration_ms": 1000}
+    if stream.carry:
+        body["next"] = {"project": project} if project else {}
+    path = f"/api/v1/work/assignments/{lease['assignment']}/submit/"
+    try:
+        status, data, elapsed = client.post(path, body, stream.token)
+    except (http.client.HTTPException, OSError) as exc:
+        tally.error("submit:connection", repr(exc))
+        return None
+    tally.requests += 1
+    tally.submit_latency.append(elapsed)
+    if status != 201:
+        tally.error(f"submit:{status}", data.decode(errors="replace"))
+        return None
+    tally.submitted += 1
+    tally.last_submit = time.perf_counter()
+    if stream.carry:
+        stream.lease = json.loads(data)["next"]
+    return True
+
+
+def _lease(client: Client, token: str, project: str | None, tally: Tally) -> dict | bool | None:
+    """work/next/: the lease; False on 204 (nothing left); None on an error."""
     body = {"project": project} if project else {}
     try:
         status, data, elapsed = client.post("/api/v1/work/next/", body, token)
@@ -106,40 +145,29 @@ def pair(client: Client, token: str, project: str | None, tally: Tally) -> bool 
     if status != 200:
         tally.error(f"next:{status}", data.decode(errors="replace"))
         return None
-    lease = json.loads(data)
-    body = {"payload": {"label": label_for(lease["task"])}, "duration_ms": 1000}
-    path = f"/api/v1/work/assignments/{lease['assignment']}/submit/"
-    try:
-        status, data, elapsed = client.post(path, body, token)
-    except (http.client.HTTPException, OSError) as exc:
-        tally.error("submit:connection", repr(exc))
-        return None
-    tally.requests += 1
-    tally.submit_latency.append(elapsed)
-    if status != 201:
-        tally.error(f"submit:{status}", data.decode(errors="replace"))
-        return None
-    tally.submitted += 1
-    tally.last_submit = time.perf_counter()
-    return True
+    return json.loads(data)
 
 
 def crowd_client(
-    port: int, tokens: list[str], project: str | None, barrier: threading.Barrier, tally: Tally
+    port: int,
+    streams: list[Stream],
+    project: str | None,
+    barrier: threading.Barrier,
+    tally: Tally,
 ):
-    """Act in turn for each of ``tokens`` until none of them is offered a task."""
+    """Act in turn for each of ``streams`` until none of them is offered a task."""
     client = Client(port)
-    errors = dict.fromkeys(tokens, 0)
+    errors = {stream.token: 0 for stream in streams}
     try:
         barrier.wait()
-        active = list(tokens)
+        active = list(streams)
         while active:
-            for token in list(active):
-                outcome = pair(client, token, project, tally)
+            for stream in list(active):
+                outcome = pair(client, stream, project, tally)
                 if outcome is None:
-                    errors[token] += 1
-                if outcome is False or errors[token] >= MAX_ERRORS_PER_ACCOUNT:
-                    active.remove(token)
+                    errors[stream.token] += 1
+                if outcome is False or errors[stream.token] >= MAX_ERRORS_PER_ACCOUNT:
+                    active.remove(stream)
     finally:
         tally.closed_by_server += client.closed_by_server
         client.close()

@@ -19,6 +19,7 @@ from benchmarks.harness.usage import cpu_share
 from benchmarks.throughput.client import (
     MAX_ERRORS_PER_ACCOUNT,
     Client,
+    Stream,
     Tally,
     crowd_client,
     pair,
@@ -117,7 +118,10 @@ def _crowd_run(args: argparse.Namespace, seed: dict, stack: Stack) -> tuple[Tall
             target=crowd_client,
             args=(
                 stack.port,
-                seed["crowd"][i * per : (i + 1) * per],
+                [
+                    Stream(token, carry=args.flow == "one")
+                    for token in seed["crowd"][i * per : (i + 1) * per]
+                ],
                 asked_project(args, seed),
                 barrier,
                 tallies[i],
@@ -241,10 +245,11 @@ def scenario_b(args: argparse.Namespace, seed: dict, stack: Stack) -> dict:
     tally = Tally()
     cpu_before = stack.cpu_seconds(args.db)
     start = time.perf_counter()
+    stream = Stream(seed["solo"], carry=args.flow == "one")
     try:
         done = 0
         while done < args.pairs:
-            outcome = pair(client, seed["solo"], asked_project(args, seed), tally)
+            outcome = pair(client, stream, asked_project(args, seed), tally)
             if outcome is False:
                 break
             if outcome is None and sum(tally.errors.values()) >= MAX_ERRORS_PER_ACCOUNT:
@@ -268,7 +273,7 @@ def scenario_b(args: argparse.Namespace, seed: dict, stack: Stack) -> dict:
 def log_problems(logdir: Path, run: int) -> dict[str, int]:
     """Error lines in one run's server logs: a clean run has none."""
     counts: dict[str, int] = {}
-    for log in sorted(logdir.glob(f"*-{run}[ab].log")):
+    for log in sorted(logdir.glob(f"*-{run}[a-h]-[ab].log")):
         text = log.read_text(errors="replace")
         hits = sum(
             1 for line in text.splitlines() if any(marker in line for marker in PROBLEM_MARKERS)

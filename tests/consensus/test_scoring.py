@@ -177,3 +177,22 @@ def test_one_statement_writes_each_row_its_own_values_null_included(
         Annotation.objects.filter(pk__in=[a.pk for a in answers]).values_list("pk", "agreement")
     )
     assert [stored[a.pk] for a in answers] == [0.25, None, 1.0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.django_db(transaction=True)  # SET LOCAL lasts until the commit this test must see
+def test_scoring_commits_without_waiting_for_the_disk_and_nothing_else_does(
+    make_project, worker_clients, django_capture_on_commit_callbacks
+):
+    project = make_project(images=1)
+    _answer(worker_clients, project, ["car"] * 3, django_capture_on_commit_callbacks, execute=False)
+    task = Task.objects.get(project=project)
+    with CaptureQueriesContext(connection) as queries:
+        consensus_score(task_id=task.pk)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert statements.count("SET LOCAL synchronous_commit TO OFF") == 1
+    assert Task.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+    # SET LOCAL ends with the transaction: the connection is back to durable commits.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
