@@ -201,8 +201,8 @@ def _moderation_cap_reached(worker: AbstractBaseUser, project: Project) -> bool:
     return today.count() >= cap
 
 
-@transaction.atomic
 def _lease_one(worker: AbstractBaseUser, project: Project, *, gold: bool) -> Assignment | None:
+    """Caller holds a transaction (task_lease_next's): the row lock lasts until it commits."""
     locked = _candidates(worker, project, gold=gold).select_for_update(
         skip_locked=True, of=("self",)
     )

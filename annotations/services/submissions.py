@@ -7,8 +7,7 @@ import math
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sebenzai import jobs
@@ -116,12 +115,24 @@ def _record_answer(
     assignment.state = AssignmentState.SUBMITTED
     assignment.finished_at = timezone.now()
     assignment.save(update_fields=["state", "finished_at"])
-    tasks = Task.objects.filter(pk=assignment.task_id)
-    tasks.update(answers_count=F("answers_count") + 1)
-    # The update holds the task row until commit, so this reads our own count, not a stale one.
-    answers, target, is_gold = tasks.values_list(
-        "answers_count", "target_redundancy", "is_gold"
-    ).get()
+    answers, target, is_gold = _answer_counted(assignment.task_id)
     if is_gold or answers >= target:  # nothing to decide before the target is reached
         score_enqueue(task_id=assignment.task_id)
     return annotation
+
+
+ANSWER_COUNTED_SQL = (
+    "UPDATE annotations_task SET answers_count = answers_count + 1 WHERE id = %s"
+    " RETURNING answers_count, target_redundancy, is_gold"
+)
+
+
+def _answer_counted(task_id: object) -> tuple[int, int, bool]:
+    """One more answer on the task, and its answer count, target and gold flag after it, in one
+    statement (UPDATE … RETURNING, which the ORM's update() cannot say). The update holds the
+    task row until commit, so the count is our own, never a concurrent submit's stale one."""
+    pk = Task._meta.pk.get_db_prep_value(task_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(ANSWER_COUNTED_SQL, [pk])
+        answers, target, is_gold = cursor.fetchone()
+    return answers, target, bool(is_gold)
