@@ -41,10 +41,17 @@ STREAM_FROM = 1 << 20  # bytes: an EntryBody this large is packed as it is writt
 
 
 class ZipWriter:
-    def __init__(self, out: BinaryIO, spool: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, spool: BinaryIO, count: int = 0) -> None:
+        """Entries are written from ``out``'s position on, their central records appended to
+        ``spool``, which holds ``count`` records already (those of the entries before)."""
         self._out, self._spool = out, spool
-        self._count = 0
+        self._count = count
         self._pos = out.tell()  # kept here: a tell() per entry is a syscall per entry
+
+    @property
+    def count(self) -> int:
+        """Entries so far, with those ``spool`` held at the start."""
+        return self._count
 
     @property
     def position(self) -> int:

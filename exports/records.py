@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from annotations.images import EXTENSIONS
@@ -27,6 +28,18 @@ SKIPPED_TASKS_LISTED = 1000  # the manifest names at most this many; it always c
 CANONICAL_JSON = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
 )
+# The C encoder that CANONICAL_JSON.encode builds on every call, built once (the same arguments
+# and so the same text); None where the json module has no C speedups.
+_CANONICAL_C = c_make_encoder and c_make_encoder(
+    None, CANONICAL_JSON.default, encode_basestring, None, ":", ",", True, False, True
+)
+
+
+def canonical_json(value: Any) -> str:
+    """``CANONICAL_JSON.encode(value)`` for a decoded label (a dict or list)."""
+    if _CANONICAL_C is None:
+        return CANONICAL_JSON.encode(value)
+    return "".join(_CANONICAL_C(value, 0))
 
 
 @dataclass(frozen=True)
@@ -193,7 +206,7 @@ class RecordReader:
             label = json.loads(row.label) if isinstance(row.label, str | bytes) else row.label
         except ValueError as exc:
             raise Skip("unreadable_label") from exc
-        canonical = CANONICAL_JSON.encode(label)
+        canonical = canonical_json(label)
         record.label_hash = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self._label(record, label)
         return record

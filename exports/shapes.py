@@ -23,6 +23,8 @@ class Shape(NamedTuple):
 
 
 NUMBER = (int, float)  # exact types, compared by identity: a bool is not a number here
+# Shape(...) without the Python frame of a named tuple's __new__: once per box.
+_shape = tuple.__new__
 
 
 def _finite(value: Any) -> bool:
@@ -56,7 +58,7 @@ def _box(obj: dict) -> Shape | None:
         return None
     score = obj.get("score")
     score = None if score is None else _number(score)
-    return Shape(obj["label"], x, y, w, h, None, round(w * h, 4), score)
+    return _shape(Shape, (obj["label"], x, y, w, h, None, round(w * h, 4), score))
 
 
 def _point(raw: Any) -> tuple[float, float] | None:

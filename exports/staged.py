@@ -54,13 +54,14 @@ class StagedFile:
         self._send(self._take() + data)
 
     def append_file(self, path: str) -> None:
-        """Add the bytes of the file at ``path``: hashed now, copied on the lane, so the file
+        """Add the bytes of the file at ``path``: copied on the lane while it is hashed here (the
+        lane's deflating, not the hash, is what the end of an export waits for), so the file
         must stay as it is until ``complete``."""
         self._send(self._take())
+        self._lane.submit(self._copy, path)
         with open(path, "rb") as source:
             while block := source.read(COPY_BLOCK):
                 self._digest(block)
-        self._lane.submit(self._copy, path)
 
     def _take(self) -> bytes:
         data = "".join(self._pending).encode()

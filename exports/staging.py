@@ -7,36 +7,34 @@ export hard-links its images (copying where the filesystem will not link). A zip
 each file straight into the zip — no file is created per image or label, which on a busy disk
 is most of the cost — and files written in pieces (a COCO JSON, labels.csv) are deflated on a
 worker lane as they are written and added to the zip once complete, in the order they were
-closed (``StagedFile``).
+closed (``StagedFile``). A large zip's images are copied by a child process instead, on the
+other core, a batch ahead of the export (``copier``).
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
-import stat
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .archive import IN_MEMORY, EntryBody, ZipWriter
+from .archive import EntryBody, ZipWriter
+from .copier import ImageCopier
+from .image_files import ImageUnavailable, file_sha256, image_zip, open_regular
 from .staged import Sink, StagedFile
 
+__all__ = ["FolderStaging", "ImageUnavailable", "Staging", "ZipStaging"]
+
+logger = logging.getLogger(__name__)
 OUT_BUFFER = 1 << 18  # bytes: a write call per 2 KB image would be a syscall per image
 HASH_BLOCK = 1 << 20
 # Where a hard link is impossible (another filesystem, a filesystem without links), copy.
 LINK_FALLBACK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
-
-
-class ImageUnavailable(Exception):
-    """A task's image cannot be exported (missing, not a regular file, a symlink)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Staging:
@@ -130,13 +128,22 @@ class Staging:
         """Add ``convert`` of the image's bytes, read as ``image`` reads them (no symlink, a
         regular file, else ImageUnavailable). ``convert`` raises ImageUnavailable on bytes it
         cannot read; the export skips that task and counts it."""
-        fd, size = _open_regular(source)
+        fd, size = open_regular(source)
         try:
             data = os.pread(fd, size, 0)
         finally:
             os.close(fd)
         self.write_bytes(rel, convert(data))
         self.images_converted += 1
+
+    def images_ahead(self) -> bool:
+        """Have the images copied by a child process from now on, sent ahead with
+        ``images_send``; False when this staging does not (a folder's images are linked)."""
+        return False
+
+    def images_send(self, images: list[tuple[str, str]]) -> None:
+        """The (name, source) of the images that ``image`` will be asked for next, in order."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Every file is written: finish the ledger (the manifest is written from it)."""
@@ -186,9 +193,9 @@ class FolderStaging(Staging):
         return self._staged(sink, done, _nothing)
 
     def image(self, rel: str, source: str) -> None:
-        fd, size = _open_regular(source)
+        fd, size = open_regular(source)
         try:
-            digest = _digest(fd, size)
+            digest = file_sha256(fd, size)
             self._parent(rel)
             self._place(fd, source, f"{self._root}/{rel}")
         finally:
@@ -225,10 +232,13 @@ class ZipStaging(Staging):
         self._out = open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
         self._central = open(work / "central.bin", "w+b", buffering=OUT_BUFFER)  # noqa: SIM115
         self._zip = ZipWriter(self._out, self._central)
+        self._copier: ImageCopier | None = None
         self._spools = 0
         self.sha256 = ""  # of the finished zip
 
     def write_bytes(self, rel: str, data: bytes) -> None:
+        if self._copier is not None:  # it would land among the images, out of order
+            raise RuntimeError(f"{rel} written while the images are copied ahead")
         self._drain()
         self._parent(rel)
         self._zip.add_bytes(rel, data)
@@ -259,25 +269,50 @@ class ZipStaging(Staging):
         Path(body.raw).unlink(missing_ok=True)
 
     def image(self, rel: str, source: str) -> None:
-        fd, size = _open_regular(source)
-        try:
+        if self._copier is not None:  # in the zip already, or ImageUnavailable
+            digest, size = self._copier.result(rel)
+        else:
             self._drain()
-            if size <= IN_MEMORY:  # one read gives the hash, the CRC and the zip's bytes
-                data = os.pread(fd, size, 0)
-                digest = hashlib.sha256(data).hexdigest()
-                self._parent(rel)
-                self._zip.add_bytes(rel, data)
-            else:
-                digest = _digest(fd, size)
-                self._parent(rel)
-                self._zip.add_file(rel, source)
-        finally:
-            os.close(fd)
+            digest, size = image_zip(self._zip, rel, source)
+        self._parent(rel)
         self.record(rel, digest, size)
         self.images_copied += 1
 
+    def images_ahead(self) -> bool:
+        """From now until ``close``, images are copied by a child process (``copier``), sent
+        ahead with ``images_send``; True when it could be started. Only into an empty zip, and
+        only for a writer whose tasks add nothing but their image to the zip (``images_only``):
+        anything else added before ``close`` would land among the images."""
+        if self._zip.position or self._zip.count or self._copier is not None:
+            raise RuntimeError("images can be copied ahead only into an empty zip")
+        self._out.flush()
+        self._central.flush()
+        try:
+            self._copier = ImageCopier(
+                zip_path=self.path,
+                central_path=self.work / "central.bin",
+                log_path=self.work / "copier.log",
+            )
+        except OSError:  # no Python to start (an embedded interpreter): copy them here
+            logger.warning("export: the image copier could not start", exc_info=True)
+            return False
+        return True
+
+    def images_send(self, images: list[tuple[str, str]]) -> None:
+        self._copier.send(images)  # type: ignore[union-attr]
+
+    def _images_end(self) -> None:
+        """The child is done: the zip goes on where it stopped."""
+        position, count = self._copier.finish()  # type: ignore[union-attr]
+        self._copier = None
+        self._out.seek(position)
+        self._central.seek(0, os.SEEK_END)
+        self._zip = ZipWriter(self._out, self._central, count)
+
     def close(self) -> None:
         super().close()
+        if self._copier is not None:
+            self._images_end()
         # The folders go after every listed file and before the manifest, as they always have.
         self._closing.append((None, self._add_dirs))
 
@@ -287,6 +322,9 @@ class ZipStaging(Staging):
 
     def discard(self) -> None:
         super().discard()
+        if self._copier is not None:
+            self._copier.kill()
+            self._copier = None
         self._central.close()
         self._out.close()
 
@@ -314,21 +352,6 @@ def _nothing() -> None:
     pass
 
 
-def _open_regular(source: str) -> tuple[int, int]:
-    """An open descriptor on the image and its size."""
-    try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError as exc:
-        raise ImageUnavailable("missing_image") from exc
-    except OSError as exc:  # ELOOP: the file is a symlink
-        raise ImageUnavailable("unsafe_image_reference") from exc
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise ImageUnavailable("unsafe_image_reference")
-    return fd, info.st_size
-
-
 def _hash_range(source: BinaryIO, digest: Any, start: int, end: int) -> int:
     """Add the bytes ``start:end`` of ``source`` to ``digest``; return ``end``."""
     source.seek(start)
@@ -340,10 +363,3 @@ def _hash_range(source: BinaryIO, digest: Any, start: int, end: int) -> int:
         digest.update(block)
         left -= len(block)
     return end
-
-
-def _digest(fd: int, size: int) -> str:
-    if size <= IN_MEMORY:  # one read: most images, and far fewer calls than file_digest
-        return hashlib.sha256(os.pread(fd, size, 0)).hexdigest()
-    with os.fdopen(os.dup(fd), "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -17,6 +17,9 @@ def num(value: float) -> str:
 
 class Writer:
     image_rule = "copied byte for byte, named <sha256>.<jpg|png|webp>"  # in the manifest
+    # ``add`` places the record's image at ``image_rel(record)`` and nothing else in the export
+    # (its labels go to files written in pieces): its images can then be copied ahead.
+    images_only = False
 
     def __init__(
         self, *, staging: Staging, project: ProjectInfo, options: ExportOptions, scratch: Path
@@ -32,6 +35,10 @@ class Writer:
         Implementations place the image first: a task whose image cannot be read raises
         ImageUnavailable before anything of it is written.
         """
+        raise NotImplementedError
+
+    def image_rel(self, record: Record) -> str:
+        """Where ``add`` places the record's image (for writers that are ``images_only``)."""
         raise NotImplementedError
 
     def finish(self) -> None:

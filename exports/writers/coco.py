@@ -50,6 +50,8 @@ class _Part:
 
 
 class CocoWriter(Writer):
+    images_only = True
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._category = {name: index for index, name in enumerate(self.project.labels, 1)}
@@ -60,8 +62,11 @@ class CocoWriter(Writer):
         head = self._head()
         self._parts = {split: _Part(self, split, head) for split in self.options.active_splits}
 
+    def image_rel(self, record: Record) -> str:
+        return f"images/{record.split}/{record.file_name}"
+
     def add(self, record: Record) -> str:
-        rel = f"images/{record.split}/{record.file_name}"
+        rel = self.image_rel(record)
         self.staging.image(rel, record.source)
         part = self._parts[record.split]
         image_id = part.image_id = part.image_id + 1

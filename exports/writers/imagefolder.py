@@ -29,6 +29,8 @@ def folder_name(label: str) -> str:
 
 
 class ImageFolderWriter(Writer):
+    images_only = True
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._folders = {name: folder_name(name) for name in class_names(self.project)}
@@ -36,8 +38,11 @@ class ImageFolderWriter(Writer):
             for folder in self._folders.values():
                 self.staging.mkdir(f"{split}/{folder}")
 
+    def image_rel(self, record: Record) -> str:
+        return f"{record.split}/{self._folders[record.tag]}/{record.file_name}"
+
     def add(self, record: Record) -> str:
-        rel = f"{record.split}/{self._folders[record.tag]}/{record.file_name}"
+        rel = self.image_rel(record)
         self.staging.image(rel, record.source)
         return rel
 

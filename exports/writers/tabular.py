@@ -40,6 +40,7 @@ PLAIN = re.compile(r"[A-Za-z0-9_./-]*")  # text csv never quotes (no comma, quot
 
 
 class _TabularWriter(Writer):
+    images_only = True
     file_name = ""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -48,8 +49,11 @@ class _TabularWriter(Writer):
         for split in self.options.active_splits:
             self.staging.mkdir(f"images/{split}")
 
+    def image_rel(self, record: Record) -> str:
+        return f"images/{record.split}/{record.file_name}"
+
     def add(self, record: Record) -> str:
-        rel = f"images/{record.split}/{record.file_name}"
+        rel = self.image_rel(record)
         self.staging.image(rel, record.source)
         self._write(record, rel)
         return rel

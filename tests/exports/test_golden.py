@@ -23,7 +23,10 @@ from django.conf import settings
 
 from annotations.models import Project, Task, TaskState
 from consensus.models import ConsensusResult, Decision
+from exports import dataset as dataset_module
 from exports import manifest as manifest_module
+from exports import staging as staging_module
+from exports.copier import ImageCopier
 from exports.dataset import dataset_write
 from exports.options import export_options_build
 
@@ -178,3 +181,32 @@ def test_every_format_writes_the_bytes_it_always_has(projects, tmp_path):
     assert not changed, f"changed: {changed}; GOLDEN would be:\n" + "\n".join(
         f'    ("{fmt}", {as_zip}): "{digest}",' for (fmt, as_zip), digest in written.items()
     )
+
+
+@pytest.mark.parametrize("fmt", ["coco", "csv", "jsonl", "imagefolder"])
+def test_images_copied_by_the_child_process_give_the_same_bytes(
+    projects, tmp_path, monkeypatch, fmt
+):
+    # given every export's images copied ahead by the child, in batches that split the tasks
+    monkeypatch.setattr(dataset_module, "IMAGES_AHEAD_FROM", 0)
+    monkeypatch.setattr(dataset_module, "AHEAD_BATCH", 37)
+    project = projects["classification" if fmt == "imagefolder" else "bbox"]
+    options = export_options_build(
+        kind=project.kind, fmt=fmt, split=(0.6, 0.3, 0.1), min_confidence=None
+    )
+    started = []
+    monkeypatch.setattr(staging_module, "ImageCopier", _recorded(started))
+    # when exported as a zip
+    result = dataset_write(project=project, options=options, out=tmp_path / "out.zip", as_zip=True)
+    # then a child copied the images, and the zip is the golden one
+    assert len(started) == 1
+    assert result.sha256 == GOLDEN[fmt, True]
+
+
+def _recorded(started: list) -> type[ImageCopier]:
+    class Recorded(ImageCopier):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            started.append(self)
+
+    return Recorded

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exports import archive, selectors, staging
+from exports import archive, image_files, selectors
 from exports.dataset import dataset_write
 from exports.options import export_options_build
 from exports.selectors import task_rows_for_export
@@ -48,7 +48,7 @@ def test_the_sha256_holds_when_images_are_streamed_into_the_zip(
 ):
     # given images past the in-memory size: each entry's header is rewritten once it is packed
     monkeypatch.setattr(archive, "IN_MEMORY", 16)
-    monkeypatch.setattr(staging, "IN_MEMORY", 16)
+    monkeypatch.setattr(image_files, "IN_MEMORY", 16)
     project = accepted_project("bbox", images=0)
     bulk_accepted_tasks(project, 12)
     # when exported as a zip
