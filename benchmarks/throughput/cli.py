@@ -68,7 +68,12 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
         help="an older checkout (`git worktree add /tmp/before REV`) measured in turn with this "
         "one in every run, its clients using two requests an answer",
     )
-    parser.add_argument("--gunicorn-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument(
+        "--gunicorn-class",
+        choices=("sync", "gthread", "sync,gthread", "gthread,sync"),
+        default="sync",
+        help="gunicorn's worker class; both: measured in turn in each run",
+    )
     parser.add_argument("--gunicorn-threads", type=int, default=2)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--drain-timeout", type=float, default=300.0)

@@ -19,11 +19,12 @@ class Variant:
     name: str
     app_dir: Path
     flow: str
+    server: str  # gunicorn's worker class
 
     def args(self, args: argparse.Namespace) -> argparse.Namespace:
-        """The run's flags with this variant's app and client flow."""
+        """The run's flags with this variant's app, client flow and server."""
         own = copy.copy(args)
-        own.app_dir, own.flow = self.app_dir, self.flow
+        own.app_dir, own.flow, own.gunicorn_class = self.app_dir, self.flow, self.server
         return own
 
     def env(self, env: dict[str, str]) -> dict[str, str]:
@@ -31,11 +32,20 @@ class Variant:
 
 
 def variants_of(args: argparse.Namespace) -> list[Variant]:
-    flows = args.flow.split(",")
-    now = [Variant(f"now: {FLOW_NAMES[flow]}", args.app_dir, flow) for flow in flows]
+    servers = args.gunicorn_class.split(",")
+    now = [
+        Variant(_name("now", flow, server, servers), args.app_dir, flow, server)
+        for server in servers
+        for flow in args.flow.split(",")
+    ]
     if args.before is None:
         return now
-    return [Variant("before: next, then submit", args.before, "two"), *now]
+    before = _name("before", "two", servers[0], servers)
+    return [Variant(before, args.before, "two", servers[0]), *now]
+
+
+def _name(code: str, flow: str, server: str, servers: list[str]) -> str:
+    return f"{code}: {FLOW_NAMES[flow]}" + (f", {server}" if len(servers) > 1 else "")
 
 
 def comparison(variants: list[Variant], runs: list[dict]) -> list[str]:
