@@ -57,7 +57,8 @@ errors: ValueError.
 ``fuse_boxes_many`` fuses a batch of images in one vectorised pass with identical results
 (``fuse_boxes`` is a batch of one). The crowd model — weights, clustering, voting, agreement,
 confidence — works on flat arrays with one slot per (image, worker) and lives in clusters.py,
-shared with polygons.py; this module holds what is particular to boxes.
+shared with polygons.py; this module holds what is particular to boxes. box_clusters.py clusters
+a batch once, for a caller that learns skills from the fused sets and votes again.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from consensus.algorithms.clusters import (
     TOLERANCE,
@@ -171,6 +171,8 @@ def cluster_hungarian(
     """Cluster id per box of one image: workers by descending weight (then by their first box)
     are assigned optimally (max total IoU) to the weighted mean boxes of the clusters so far; a
     box left unassigned or with IoU < threshold starts a cluster. Ids follow the first member."""
+    from scipy.optimize import linear_sum_assignment  # SciPy costs 0.3 s to load: only here
+
     fuse_w = weights + TOLERANCE
     first = {int(s): k for k, s in reversed(list(enumerate(slot)))}
     cid = np.full(len(slot), -1, dtype=np.intp)
@@ -236,6 +238,21 @@ def _fuse_chunk(
     crowd = crowd_slots([task[1] for task in tasks], len(labels), label_accuracies)
     corners, slot, label = _flatten([a for task in tasks for a in task[0]], labels, crowd)
     cid = _cluster(corners, slot, crowd, threshold, matching)
+    return _fusions(corners, slot, label, cid, crowd, labels, threshold, quorum, coordinates)
+
+
+def _fusions(
+    corners: np.ndarray,
+    slot: np.ndarray,
+    label: np.ndarray,
+    cid: np.ndarray,
+    crowd: Crowd,
+    labels: Sequence[str],
+    threshold: float,
+    quorum: float,
+    coordinates: Literal["mean", "median"] = "mean",
+) -> list[BoxFusion]:
+    """Vote, place, grade and describe the clusters ``cid`` of a batch."""
     votes = vote_clusters(cid, slot, label, crowd, len(labels), quorum)
     w = member_weights(cid, slot, crowd, BOX_PLACEMENT_POWER)
     if coordinates == "mean":

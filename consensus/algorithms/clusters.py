@@ -68,16 +68,17 @@ def crowd_weights(
     a non-finite one counts as chance (1/2 for presence, 1/K for labels)."""
     chance = math.log(CHANCE_ACCURACY / (1 - CHANCE_ACCURACY))
     extra = math.log(max(n_labels, 2) - 1)
-    w = [max(_logit(p, CHANCE_ACCURACY) - chance, 0.0) for p in accuracies]
+    w = np.maximum(_logits(accuracies, CHANCE_ACCURACY) - chance, 0.0)
     q = accuracies if label_accuracies is None else label_accuracies
-    lam = [max(_logit(p, 1.0 / max(n_labels, 2)) + extra, 0.0) for p in q]
-    return np.array(w, dtype=float), np.array(lam, dtype=float)
+    lam = np.maximum(_logits(q, 1.0 / max(n_labels, 2)) + extra, 0.0)
+    return w, lam
 
 
-def _logit(value: float, fallback: float) -> float:
-    p = float(value) if math.isfinite(value) else fallback
-    p = min(max(p, ACCURACY_FLOOR), ACCURACY_CEILING)
-    return math.log(p / (1 - p))
+def _logits(values: Sequence[float], fallback: float) -> np.ndarray:
+    p = np.asarray(values, dtype=float).reshape(-1)
+    p = np.clip(np.where(np.isfinite(p), p, fallback), ACCURACY_FLOOR, ACCURACY_CEILING)
+    logits: np.ndarray = np.log(p / (1 - p))
+    return logits
 
 
 def crowd_slots(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .clusters import match_pairs
 from .geometry import iou_matrix, polygon_iou_matrix
 
 
@@ -52,6 +53,24 @@ def boxes_f1(
     return _f1(
         iou_matrix(a, b), [x["label"] for x in answer], [x["label"] for x in reference], threshold
     )
+
+
+def box_grades(
+    answer: Sequence[dict[str, Any]], reference: Sequence[dict[str, Any]], threshold: float
+) -> tuple[float, float, float]:
+    """(F1 with labels, F1 whatever the labels, share of the boxes paired whatever the labels
+    that carry the reference's label; NaN when none paired): the grades behind the box fusion's
+    two skills, presence and label."""
+    a = np.asarray([b["bbox"] for b in answer], dtype=float).reshape(-1, 4)
+    b = np.asarray([b["bbox"] for b in reference], dtype=float).reshape(-1, 4)
+    names_a, names_b = [x["label"] for x in answer], [x["label"] for x in reference]
+    iou = iou_matrix(a, b)
+    rows, cols = match_pairs(iou, np.ones(iou.shape, dtype=bool), threshold)
+    right = sum(names_a[r] == names_b[c] for r, c in zip(rows.tolist(), cols.tolist(), strict=True))
+    total = len(names_a) + len(names_b)
+    presence = 2.0 * len(rows) / total if total else 1.0
+    share = right / len(rows) if len(rows) else float("nan")
+    return _f1(iou, names_a, names_b, threshold), presence, share
 
 
 def polygons_f1(

@@ -93,12 +93,13 @@ def _text(path: str, text: str | None) -> Iterator[IO[str]]:
 
 
 def json_lines(path: str) -> Iterator[tuple[int, dict]]:
+    decoder = json.JSONDecoder(parse_constant=_no_constant)  # json.loads would make one a line
     with opened(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line, parse_constant=_no_constant)
+                value = decoder.decode(line)
             except (json.JSONDecodeError, ValueError) as exc:
                 raise InputError(f"{path}: line {number}: not valid JSON ({exc})") from exc
             if not isinstance(value, dict):

@@ -6,19 +6,35 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..algorithms.dawid_skene import DEFAULT_METHOD, METHODS
 from .files import InputError
 
-CLASS_METHODS = ("mv", *METHODS)
 SHAPE_METHODS = ("fusion", "unweighted")
 WITHOUT_SKILLS = {"mv", "unweighted"}  # methods that estimate no worker skill
 INVALID_POLYGONS = ("repair", "skip")
 
-METHOD_HELP = (
-    f"classification: {', '.join(CLASS_METHODS)} (default hybrid; one_coin gives each worker one "
-    "accuracy whatever the class, and on some sets falls far below majority vote: compare it "
-    f"with mv before trusting it); shapes: {', '.join(SHAPE_METHODS)} (default fusion)"
-)
+
+def class_methods() -> tuple[tuple[str, ...], str]:
+    """(the classification methods, the default). Imported when needed: dawid_skene loads
+    SciPy, 0.3 s of a shape run that never uses it."""
+    from ..algorithms.dawid_skene import DEFAULT_METHOD, METHODS
+
+    return ("mv", *METHODS), DEFAULT_METHOD
+
+
+def method_help() -> str:
+    methods, default = class_methods()
+    return (
+        f"classification: {', '.join(methods)} (default {default}; one_coin gives each worker one "
+        "accuracy whatever the class, and on some sets falls far below majority vote: compare it "
+        f"with mv before trusting it); shapes: {', '.join(SHAPE_METHODS)} (default fusion)"
+    )
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Builds --method's help only when help is shown (see ``class_methods``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return method_help() if action.dest == "method" else action.help
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,12 +42,16 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m consensus", description="The platform's consensus on files."
     )
     commands = top.add_subparsers(dest="command", required=True)
-    agg = commands.add_parser("aggregate", help="fuse the answers in INPUT and print the consensus")
+    agg = commands.add_parser(
+        "aggregate",
+        help="fuse the answers in INPUT and print the consensus",
+        formatter_class=_HelpFormatter,
+    )
     agg.add_argument(
         "input", help="answers file (CSV for classification, JSON lines for shapes); - for stdin"
     )
     agg.add_argument("--kind", required=True, choices=["classification", "bbox", "polygon"])
-    agg.add_argument("--method", help=METHOD_HELP)
+    agg.add_argument("--method", help="see method_help()")
     agg.add_argument(
         "--gold", help="known answers: CSV task,label or JSON lines like the input without worker"
     )
@@ -49,8 +69,8 @@ def parser() -> argparse.ArgumentParser:
 def check(args: argparse.Namespace) -> None:
     """Refuse options that do not fit together, and fill in the defaults of those that do."""
     shapes = args.kind != "classification"
-    methods = SHAPE_METHODS if shapes else CLASS_METHODS
-    args.method = args.method or (SHAPE_METHODS[0] if shapes else DEFAULT_METHOD)
+    methods, default = (SHAPE_METHODS, SHAPE_METHODS[0]) if shapes else class_methods()
+    args.method = args.method or default
     if args.method not in methods:
         raise InputError(f"--method: expected one of {', '.join(methods)} for {args.kind}")
     if args.skills_out and args.method in WITHOUT_SKILLS:

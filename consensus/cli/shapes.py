@@ -1,30 +1,25 @@
 """Boxes and polygons for the CLI: fusion with worker skills learnt from the file itself.
 
-``fusion`` (default) starts every worker at the platform's prior accuracy, fuses every image,
-re-estimates each worker's accuracy as a Beta posterior over their F1 against the fused sets
-(and against gold, counted GOLD_WEIGHT times, where given), and fuses again; SKILL_ROUNDS rounds.
-``unweighted`` fuses once with every worker at the prior. A worker polygon that crosses itself is
-repaired or left out (``--invalid``, see repair.py) and counted, never a reason to stop.
+``fusion`` (default) learns each worker's skills from the file (shape_skills.py) and fuses with
+them; ``unweighted`` fuses once with every worker at the prior. A worker polygon that crosses
+itself is repaired or left out (``--invalid``, see repair.py) and counted, never a reason to stop.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import defaultdict
+from collections.abc import Iterable
+from itertools import chain
 from typing import IO
 
-import numpy as np
-
-from ..algorithms.boxes import fuse_boxes_many
-from ..algorithms.grading import boxes_f1, polygons_f1
-from ..algorithms.polygons import fuse_polygons
-from ..algorithms.skill import BetaSkill
+from ..algorithms.clusters import Fusion
 from .files import InputError, finite, json_lines, warn, write_csv
 from .repair import InvalidPolygons
+from .shape_skills import SKILL_ROUNDS, box_fusions, polygon_fusions
 
-SKILL_ROUNDS = 3
-GOLD_WEIGHT = 3.0  # a gold grade counts like this many agreement observations
 KEYS = {"bbox": ("boxes", "bbox"), "polygon": ("polygons", "points")}
 
 
@@ -42,11 +37,33 @@ def _shape_error(kind: str, coords: object) -> str | None:
     return None  # a polygon that crosses itself is no reason to stop: see repair.py
 
 
+def _plain_boxes(items: list) -> bool:
+    """True when every item is a dict with a str label and a bbox of 4 finite numbers (not
+    bools) with positive width and height: the common case, checked with C-level maps and
+    sets. False sends the items through the item-by-item checks that name the problem."""
+    try:
+        if set(map(type, items)) - {dict}:
+            return False
+        labels, coords = [i["label"] for i in items], [i["bbox"] for i in items]
+        if set(map(type, labels)) - {str} or set(map(type, coords)) - {list}:
+            return False
+        if set(map(len, coords)) - {4}:
+            return False
+        flat = list(chain.from_iterable(coords))
+        if set(map(type, flat)) - {int, float} or not all(map(math.isfinite, flat)):
+            return False
+        return not flat or (min(flat[2::4]) > 0 and min(flat[3::4]) > 0)
+    except (KeyError, OverflowError):
+        return False
+
+
 def _objects(kind: str, record: dict, where: str, invalid: InvalidPolygons) -> list[dict]:
     key, coord_key = KEYS[kind]
     items = record.get(key)
     if not isinstance(items, list):
         raise InputError(f"{where}: expected a list in {key!r}")
+    if kind == "bbox" and _plain_boxes(items):
+        return items
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("label"), str):
             raise InputError(f"{where}: {key}[{i}] needs a string label")
@@ -76,51 +93,8 @@ def read_shapes(
     return tasks
 
 
-def _fuse_all(
-    kind: str, tasks: dict, labels: list[str], skill: dict[str, float], iou: float
-) -> dict:
-    key, coord_key = KEYS[kind]
-    prepared = {}
-    for task, answers in tasks.items():
-        workers = list(answers)
-        shapes = [
-            (
-                [np.asarray(o[coord_key], dtype=float) for o in answers[w]],
-                [o["label"] for o in answers[w]],
-            )
-            for w in workers
-        ]
-        prepared[task] = (workers, shapes, [skill[w] for w in workers])
-    if kind == "bbox":
-        batch = [
-            ([(np.asarray(s, dtype=float).reshape(-1, 4), ls) for s, ls in shapes], acc)
-            for _, shapes, acc in prepared.values()
-        ]
-        fused = fuse_boxes_many(batch, labels, iou_threshold=iou)
-    else:
-        fused = [
-            fuse_polygons(shapes, acc, labels, iou_threshold=iou)
-            for _, shapes, acc in prepared.values()
-        ]
-    return {task: (prepared[task][0], f) for task, f in zip(prepared, fused, strict=True)}
-
-
-def _estimate(kind: str, tasks: dict, fused: dict, gold: dict, iou: float) -> dict[str, float]:
-    skills: dict[str, BetaSkill] = defaultdict(BetaSkill)
-    grade = boxes_f1 if kind == "bbox" else polygons_f1
-    for task, (workers, fusion) in fused.items():
-        for worker, agreement in zip(workers, fusion.agreement, strict=True):
-            skills[worker] = skills[worker].observe(agreement, 1.0)
-            if task in gold:
-                skills[worker] = skills[worker].observe(
-                    grade(tasks[task][worker], gold[task][""], iou), GOLD_WEIGHT
-                )
-    return {w: s.accuracy for w, s in skills.items()}
-
-
 def aggregate_shapes(args: argparse.Namespace, out: IO[str]) -> None:
     """Options were checked by ``options.check`` (method, --iou, --invalid, --skills-out)."""
-    method = args.method
     invalid = InvalidPolygons(args.invalid or "repair")
     tasks = read_shapes(args.input, args.kind, invalid)
     gold = read_shapes(args.gold, args.kind, invalid, with_worker=False) if args.gold else {}
@@ -136,20 +110,19 @@ def aggregate_shapes(args: argparse.Namespace, out: IO[str]) -> None:
         }
     )
     workers = sorted({w for answers in tasks.values() for w in answers})
-    skill = dict.fromkeys(workers, BetaSkill().accuracy)
-    fused = _fuse_all(args.kind, tasks, labels, skill, args.iou)
-    for _ in range(SKILL_ROUNDS if method == "fusion" else 0):
-        skill = _estimate(args.kind, tasks, fused, gold, args.iou)
-        fused = _fuse_all(args.kind, tasks, labels, skill, args.iou)
-    _write(out, args.kind, fused)
+    rounds = SKILL_ROUNDS if args.method == "fusion" else 0
+    fuse = box_fusions if args.kind == "bbox" else polygon_fusions
+    fused, skill = fuse(tasks, workers, labels, gold, args.iou, rounds)
+    _write(out, args.kind, zip(tasks, fused, strict=True))
     if args.skills_out:
         with open(args.skills_out, "w", newline="", encoding="utf-8") as handle:
-            write_csv(handle, ["worker", "accuracy"], [[w, f"{skill[w]:.6f}"] for w in workers])
+            rows = [[w, f"{p:.6f}"] for w, p in zip(workers, skill.tolist(), strict=True)]
+            write_csv(handle, ["worker", "accuracy"], rows)
 
 
-def _write(out: IO[str], kind: str, fused: dict) -> None:
+def _write(out: IO[str], kind: str, fused: Iterable[tuple[str, Fusion]]) -> None:
     key, coord_key = KEYS[kind]
-    for task, (_, fusion) in fused.items():
+    for task, fusion in fused:
         objects = [
             {
                 "label": o.label,

@@ -79,6 +79,15 @@ def test_a_malformed_csv_names_its_line_and_exits_2(tmp_path, content, message):
             '{"task": 1, "worker": "a", "boxes": [{"label": "car", "bbox": [1, 2, 0, 4]}]}',
             "must be positive",
         ),
+        (
+            '{"task": 1, "worker": "a", "boxes": [{"label": "car", "bbox": [1, 2, true, 4]}]}',
+            "of finite numbers",
+        ),
+        (
+            '{"task": 1, "worker": "a", "boxes": [{"label": "car", "bbox": [1, "2", 3, 4]}]}',
+            "of finite numbers",
+        ),
+        ('{"task": 1, "worker": "a", "boxes": [{"label": 7, "bbox": [1, 2, 3, 4]}]}', "label"),
         ('{"task": 1, "boxes": []}', "needs 'task' and 'worker'"),
         ("[1, 2]", "expected a JSON object"),
     ],
