@@ -21,13 +21,18 @@ budget, and a machine shared with other work understates them.
 Each run starts both scenarios from the same freshly seeded database (cloned from a template that
 is migrated and seeded once per invocation), with a flushed Redis database and freshly started
 servers. ``--runs K`` (default 3) repeats; the table shows medians and compares them with Label
-Studio 1.23's published figures on the same kind of 2-core machine.
+Studio 1.23.2's range over issue 17's runs (the same workload, alternated with Sebenzai on the same
+kind of 2-core machine).
 
     .venv/bin/python benchmarks/api_throughput.py [--runs 3] [--gunicorn-workers 4]
     .venv/bin/python benchmarks/api_throughput.py --app-dir /tmp/other-revision   # a worktree
 
-gunicorn runs 4 sync workers by default (as docker-compose does): 2 per core, since a request
-spends a good part of its time waiting on PostgreSQL. The Celery worker runs with -c 1.
+gunicorn runs as docker-compose.yml runs it: 4 gthread workers × 4 threads (2 workers per core,
+since a request spends a good part of its time waiting on PostgreSQL; threads keep the clients'
+connections open). ``--gunicorn-class sync,gthread`` measures both in turn; the Celery worker runs
+with ``--celery-concurrency`` (default 1; the compose file's is 2). Clients carry the next lease in
+each submit (``--flow one``; ``two`` asks work/next/ first, as clients of older versions had to);
+``--before DIR`` measures an older checkout in turn with this one in every run.
 
 Planner statistics: the template is VACUUM ANALYZEd after seeding, and when the server runs with
 autovacuum off (a bare CI box) the script ANALYZEs every 15 s during a scenario, as autovacuum

@@ -71,10 +71,10 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
     parser.add_argument(
         "--gunicorn-class",
         choices=("sync", "gthread", "sync,gthread", "gthread,sync"),
-        default="sync",
+        default="gthread",
         help="gunicorn's worker class; both: measured in turn in each run",
     )
-    parser.add_argument("--gunicorn-threads", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=4)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     postgres_arguments(parser)

@@ -100,3 +100,22 @@ def test_next_in_a_project_that_was_paused_gives_nothing(make_project, worker_cl
     project.save(update_fields=["status"])
     body = _submit(worker_client, first["assignment"], next={}).json()
     assert body == {**body, "state": "submitted", "next": None}
+
+
+def test_a_lease_refused_after_the_answer_comes_back_beside_the_stored_answer(
+    project, worker_client, monkeypatch
+):
+    from annotations.api import worker as worker_api
+    from sebenzai.common.errors import SlowDown
+
+    def cooling_down(**_):
+        raise SlowDown(code="too_many_skips", field="assignment", message="Take a break.")
+
+    first = lease(worker_client, project)
+    monkeypatch.setattr(worker_api, "task_lease_next", cooling_down)
+    response = _submit(worker_client, first["assignment"], next={})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["next"] is None
+    assert body["next_error"]["code"] == "too_many_skips"
+    assert Annotation.objects.filter(assignment_id=first["assignment"]).exists()
