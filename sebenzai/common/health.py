@@ -25,7 +25,7 @@ from .cache import FallbackRedisCache
 CHECK_TIMEOUT_SECONDS = 1.0
 
 
-def _timed(check: Callable[[], None]) -> dict:
+def timed_check(check: Callable[[], None]) -> dict:
     started = time.perf_counter()
     try:
         check()
@@ -56,15 +56,18 @@ def services_health(*, timeout: float = CHECK_TIMEOUT_SECONDS) -> dict:
     it already; the cache within its socket timeouts). Never raises."""
     backend = caches["default"]
     if isinstance(backend, FallbackRedisCache):
-        cache = {**_timed(backend.redis_ping), "fallback": backend.breaker.is_open}
+        cache = {**timed_check(backend.redis_ping), "fallback": backend.breaker.is_open}
     else:
         cache = {**_unused(), "fallback": False}
     if celery_app.conf.task_always_eager:
         broker = {**_unused(), "fallback": False}
     else:
-        broker = {**_timed(lambda: _broker_ping(timeout)), "fallback": broker_breaker().is_open}
+        broker = {
+            **timed_check(lambda: _broker_ping(timeout)),
+            "fallback": broker_breaker().is_open,
+        }
     return {
-        "database": {**_timed(_database_ping), "fallback": False},
+        "database": {**timed_check(_database_ping), "fallback": False},
         "cache": cache,
         "broker": broker,
         "checked_at": timezone.now().isoformat(),
