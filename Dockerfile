@@ -12,6 +12,7 @@ COPY exports exports
 COPY frontend frontend
 COPY devtools devtools
 COPY locale locale
+COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
     && chown -R sebenzai /data /app/var
@@ -19,4 +20,5 @@ RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | base64) python manage.py collectstatic --noinput -v0
 USER sebenzai
 EXPOSE 8000
-CMD ["gunicorn", "sebenzai.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "60"]
+# The web process, as the compose file and a native install run it: deploy/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "sebenzai.wsgi"]
