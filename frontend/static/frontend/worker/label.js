@@ -298,9 +298,14 @@ async function deliver() {
 async function sendBehind() {
   if (sending) return;
   clearTimeout(resendTimer);
-  sending = sendKept();
-  const outcome = await sending;
-  sending = null;
+  let outcome;
+  do {
+    // An answer kept while the last pass was on its way (a quick Submit) is not in that pass:
+    // go again while a pass gets answers through and answers are left.
+    sending = sendKept();
+    outcome = await sending;
+    sending = null;
+  } while (outcome.sent && !outcome.failed && !outcome.stay && outbox.keptAnswers().length);
   if (outcome.failed) return keptBehind();
   resendDelay = 0;
   if (outcome.sent) thank();
