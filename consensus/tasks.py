@@ -44,14 +44,14 @@ def sweep_unscored_task() -> int:
 
 
 def _jobs_waiting() -> int:
-    """Messages waiting in the jobs' queue; 0 when that cannot be told (tasks run in-process, the
-    broker is away, or the queue has never held a message)."""
+    """Messages waiting in the scoring queue; 0 when that cannot be told (tasks run in-process,
+    the broker is away, or the queue has never held a message)."""
     app = consensus_score_task.app
     if app.conf.task_always_eager:
         return 0
     try:
         with app.connection_for_read() as connection:
-            queue = app.conf.task_default_queue
+            queue = jobs.queue_name(jobs.SCORING, app.conf.task_default_queue)
             return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
     except (OSError, ChannelError, OperationalError):
         return 0

@@ -271,6 +271,8 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_IGNORE_RESULT = True
 # The queue jobs are sent to and workers take them from, unless told otherwise (`celery -Q`).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Scoring, exports, webhooks and model runs each on a queue of their own (sebenzai/jobs.py).
+CELERY_TASK_ROUTES = (jobs.route,)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

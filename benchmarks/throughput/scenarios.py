@@ -26,6 +26,7 @@ from benchmarks.throughput.client import (
     warm_up,
 )
 from benchmarks.throughput.stack import STACKS, Stack, stack_start
+from sebenzai import jobs
 
 PROBLEM_MARKERS = (
     "Traceback",
@@ -147,7 +148,7 @@ def _crowd_run(args: argparse.Namespace, seed: dict, stack: Stack) -> tuple[Tall
 
 def scenario_a(args: argparse.Namespace, seed: dict, stack: Stack, rds: redis.Redis) -> dict:
     tally, wall, cpu = _crowd_run(args, seed, stack)
-    backlog = rds.llen("celery")
+    backlog = sum(rds.llen(name) for name in jobs.queue_names("celery"))
     drain = drain_wait(args, seed["project"], tally.last_submit)
     return {
         "wall_s": wall,

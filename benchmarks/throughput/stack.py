@@ -17,6 +17,7 @@ from benchmarks.harness.postgres import Postgres, postgres_check
 from benchmarks.harness.services import HOST, Service, free_port, log_tail
 from benchmarks.harness.usage import cpu_seconds
 from benchmarks.harness.venv import VENV
+from sebenzai import jobs
 
 ROLES = ("gunicorn", "postgres", "celery", "redis", "client", "other")
 
@@ -118,6 +119,8 @@ def _celery_command(args: argparse.Namespace, label: str) -> list[str]:
         "-A",
         "sebenzai",
         "worker",
+        "-Q",
+        ",".join(jobs.queue_names("celery")),  # every kind of job, as one compose worker would
         "-c",
         str(args.celery_concurrency),
         "--pool=prefork",

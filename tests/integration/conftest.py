@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from sebenzai import jobs
 from sebenzai.celery import app as celery_app
 from tests.integration.helpers import ROOT, worker_env
 
@@ -35,8 +36,9 @@ def _use_broker(url: str) -> None:
 
 @pytest.fixture
 def celery_worker_on(transactional_db):
-    """Start ``celery worker`` on a queue of its own on the given broker, and route this
-    process's tasks to it; returns the worker process."""
+    """Start ``celery worker`` on queues of its own on the given broker (a base queue and one
+    per kind of job, sebenzai/jobs.py), and route this process's tasks to them; returns the
+    worker process. ``kinds``: only those kinds' queues (``None`` for the base queue)."""
     started = []
     old = (
         celery_app.conf.task_always_eager,
@@ -44,11 +46,18 @@ def celery_worker_on(transactional_db):
         celery_app.conf.broker_url,
     )
 
-    def start(broker_url: str, queue: str | None = None) -> subprocess.Popen:
+    def start(
+        broker_url: str, queue: str | None = None, kinds: tuple[str | None, ...] | None = None
+    ) -> subprocess.Popen:
         """A new worker; on ``queue`` to take over another's (``process.queue``)."""
         queue = queue or f"test-{uuid.uuid4().hex[:8]}"
+        names = (
+            jobs.queue_names(queue)
+            if kinds is None
+            else [jobs.queue_name(kind, queue) for kind in kinds]
+        )
         celery_bin = str(Path(sys.executable).with_name("celery"))
-        command = [celery_bin, "-A", "sebenzai", "worker", "-Q", queue, "-c", "1",
+        command = [celery_bin, "-A", "sebenzai", "worker", "-Q", ",".join(names), "-c", "1",
                    "--pool=prefork", "--without-gossip", "--without-mingle", "-l", "warning"]  # fmt: skip
         process = subprocess.Popen(
             command,
@@ -62,7 +71,7 @@ def celery_worker_on(transactional_db):
         _use_broker(broker_url)
         _conf_set("task_always_eager", False)
         _conf_set("task_default_queue", queue)
-        _wait_until_ready(queue)
+        _wait_until_ready(names[0])
         return process
 
     try:

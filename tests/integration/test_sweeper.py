@@ -8,6 +8,7 @@ import pytest
 
 from annotations.models import Annotation, ScoreState
 from consensus.tasks import sweep_unscored_task
+from sebenzai import jobs
 from sebenzai.celery import app as celery_app
 from tests.helpers import lease, submit
 from tests.integration.helpers import needs_services
@@ -15,9 +16,11 @@ from tests.integration.helpers import needs_services
 pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
 
 
-def queued(queue: str) -> int:
+def queued(base: str) -> int:
+    """Messages waiting in the scoring queue of the base queue ``base``."""
     with celery_app.connection_for_read() as broker:
-        return broker.default_channel.queue_declare(queue=queue, passive=True).message_count
+        scoring = jobs.queue_name(jobs.SCORING, base)
+        return broker.default_channel.queue_declare(queue=scoring, passive=True).message_count
 
 
 def test_no_resend_while_jobs_wait_and_a_resend_once_the_queue_is_empty(
@@ -36,6 +39,6 @@ def test_no_resend_while_jobs_wait_and_a_resend_once_the_queue_is_empty(
     assert queued(queue_without_worker) == 1
     # and when the queue has been emptied (the message lost), the sweeper sends it again
     with celery_app.connection_for_write() as broker:
-        broker.default_channel.queue_purge(queue_without_worker)
+        broker.default_channel.queue_purge(jobs.queue_name(jobs.SCORING, queue_without_worker))
     assert sweep_unscored_task() == 1
     assert queued(queue_without_worker) == 1
