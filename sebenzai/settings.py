@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import jobs
 from .env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
+from .object_store_settings import object_store_settings
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -147,7 +148,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
 STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_store_settings(),  # the local disk (MEDIA_ROOT), or S3 when S3_BUCKET is set
     # Hashed names (ES module imports rewritten too), .gz and .br: sebenzai/storage.py. Built by
     # collectstatic (the Dockerfile runs it). With DEBUG on nothing needs building: the storage
     # gives plain names then, and whitenoise finds files in the apps and re-reads them on change.
@@ -155,6 +156,14 @@ STORAGES = {
 }
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"  # never served directly: images go through an authorising view
+# With an object store, a permitted image or export download is a redirect to a short-lived
+# presigned URL (the bytes go from the store to the client); "stream" sends them through this
+# process instead, for a store the clients cannot reach.
+MEDIA_DELIVERY = env_str("MEDIA_DELIVERY", "redirect")
+if MEDIA_DELIVERY not in {"redirect", "stream"}:
+    raise ImproperlyConfigured(
+        f"MEDIA_DELIVERY must be redirect or stream, not {MEDIA_DELIVERY!r}."
+    )
 # Export zips; unset means "<MEDIA_ROOT>/exports", on the volume the web and worker share.
 EXPORT_ROOT = env_str("EXPORT_ROOT")
 # Lets webhooks reach loopback/private addresses: for tests and closed networks only.

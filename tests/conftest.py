@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +15,9 @@ from accounts.services import user_create
 from annotations.models import Project, ProjectStatus
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from annotations.services.projects import project_create
+from sebenzai.object_store_settings import object_store_settings
 from tests.helpers import PASSWORD, client_for, png_bytes
+from tests.processes import Bucket, S3Server
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +36,26 @@ def _services_taken_as_up():
     cache._breakers.clear()
     yield
     cache._breakers.clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server process on loopback for the whole run (started on first use)."""
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def object_store(s3_server, settings, monkeypatch) -> Bucket:
+    """The default storage on a fresh bucket of the S3 server, configured as S3_BUCKET and the
+    other variables would configure it (they are set in this process's environment too)."""
+    bucket = s3_server.bucket_create(f"test-{uuid.uuid4().hex[:12]}")
+    for name, value in bucket.env.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": object_store_settings()}
+    return bucket
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .object_store import store_down
+
 logger = logging.getLogger(__name__)
 
 
@@ -116,6 +118,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _error_response(exc: Exception) -> Response | None:
+    if store_down(exc):
+        logger.warning("file store unavailable: %s", exc)
+        message = "The file store did not answer; try again shortly."
+        body = error_body("store_unavailable", message)
+        return Response(
+            body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"}
+        )
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.message, exc.field, **exc.extra)
         return Response(body, status=exc.status_code)

@@ -1,0 +1,25 @@
+"""Telling a file store that is down (or refusing for its own reasons) from a missing object, so
+the API answers 503 "try again" rather than a 500: botocore's errors, seen only when the storage
+is S3 (sebenzai/object_store_settings.py)."""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+def store_down(error: BaseException) -> bool:
+    """The store did not answer, or answered with a failure of its own (5xx, throttled)."""
+    if isinstance(error, BotoCoreError):  # no connection, a timeout, a broken response
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or error.response.get("Error", {}).get("Code") == "SlowDown"
+    return False
+
+
+def object_missing(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and (
+        str(error.response.get("Error", {}).get("Code")) in MISSING_CODES
+    )
