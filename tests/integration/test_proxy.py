@@ -121,7 +121,7 @@ def test_compose_puts_the_proxy_in_front():
     assert proxy["environment"]["UPSTREAM"] == "web:8000"
     mount = f"./{TEMPLATE.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro"
     assert mount in proxy["volumes"]
-    assert services["web"]["command"].endswith('gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi"')
+    assert services["web"]["command"] == "gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi"
 
 
 # -- the processes --------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def _gunicorn_command(port: int) -> list[str]:
     """docker-compose's web command, with this port and 1 worker x GUNICORN_THREADS threads
     (flags on the command line win over deploy/gunicorn.conf.py's settings)."""
     shell = yaml.safe_load(COMPOSE.read_text())["services"]["web"]["command"]
-    command = shlex.split(shlex.split(shell)[-1].split("&&")[-1])
+    command = shlex.split(shell)
     assert command[0] == "gunicorn", command
     sized = ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(GUNICORN_THREADS)]
     return [str(Path(sys.executable).with_name("gunicorn")), *sized, *command[1:]]
