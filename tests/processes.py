@@ -31,6 +31,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _answers(url: str, process: subprocess.Popen, timeout: float) -> bool:
+    """Wait until ``url`` answers 2xx while ``process`` runs; whether it did in ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - loopback only
+            return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    return False
+
+
 class WebNode:
     """One web node as production runs it (``gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi``)
     on a loopback port, with the environment given; its log goes to ``log_path``."""
@@ -53,15 +65,11 @@ class WebNode:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its workers are stopped with it
             )
-        deadline = time.monotonic() + timeout
-        while self._process.poll() is None and time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2).close()  # noqa: S310 - loopback
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer on {self.port}: {self.log_path.read_text()}")
+        if not _answers(f"{self.base_url}/healthz", self._process, timeout):
+            self.stop()
+            raise RuntimeError(
+                f"gunicorn did not answer on {self.port}: {self.log_path.read_text()}"
+            )
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -89,15 +97,9 @@ class S3Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"moto_server did not answer on port {self.port} within {timeout:.0f} s")
+        if not _answers(f"{self.endpoint}/moto-api/", self._process, timeout):
+            self.stop()
+            raise RuntimeError(f"moto_server did not answer on port {self.port} in {timeout:.0f} s")
 
     def stop(self) -> None:
         if self._process is not None:
