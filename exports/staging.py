@@ -21,12 +21,15 @@ import shutil
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .archive import EntryBody, ZipWriter
 from .copier import ImageCopier
 from .image_files import ImageUnavailable, file_sha256, image_zip, open_regular
 from .staged import Sink, StagedFile
+
+if TYPE_CHECKING:
+    from .store_images import StoreImages
 
 __all__ = ["FolderStaging", "ImageUnavailable", "Staging", "ZipStaging"]
 
@@ -42,10 +45,13 @@ class Staging:
 
     A staged file is listed when it is closed; what must wait for its bytes (its place in the
     zip) waits in ``_closing``, in order, until ``_drain``. Used as a context manager, so that a
-    failed export stops its worker lanes before its work folder is removed."""
+    failed export stops its worker lanes before its work folder is removed.
 
-    def __init__(self, work: Path) -> None:
+    Images are files under MEDIA_ROOT, or with ``store`` objects of the object store."""
+
+    def __init__(self, work: Path, *, store: StoreImages | None = None) -> None:
         self.work = work
+        self.store = store
         self.ledger = work / "files.tsv"
         self._ledger = open(self.ledger, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.dirs: set[str] = set()
@@ -69,6 +75,8 @@ class Staging:
         self._open.clear()
         self._closing.clear()
         self._ledger.close()
+        if self.store is not None:
+            self.store.close()
 
     def _staged(
         self, sink: Sink, done: Callable[[str, int], None], then: Callable[[], None]
@@ -128,11 +136,14 @@ class Staging:
         """Add ``convert`` of the image's bytes, read as ``image`` reads them (no symlink, a
         regular file, else ImageUnavailable). ``convert`` raises ImageUnavailable on bytes it
         cannot read; the export skips that task and counts it."""
-        fd, size = open_regular(source)
-        try:
-            data = os.pread(fd, size, 0)
-        finally:
-            os.close(fd)
+        if self.store is not None:
+            data = self.store.read(source)
+        else:
+            fd, size = open_regular(source)
+            try:
+                data = os.pread(fd, size, 0)
+            finally:
+                os.close(fd)
         self.write_bytes(rel, convert(data))
         self.images_converted += 1
 
@@ -160,8 +171,10 @@ class Staging:
 
 
 class FolderStaging(Staging):
-    def __init__(self, work: Path, *, link_images: bool = True) -> None:
-        super().__init__(work)
+    def __init__(
+        self, work: Path, *, link_images: bool = True, store: StoreImages | None = None
+    ) -> None:
+        super().__init__(work, store=store)
         self.root = work / "dataset"
         self.root.mkdir()
         self._root = str(self.root)
@@ -193,6 +206,12 @@ class FolderStaging(Staging):
         return self._staged(sink, done, _nothing)
 
     def image(self, rel: str, source: str) -> None:
+        if self.store is not None:
+            self._parent(rel)
+            digest, size = self.store.save(source, f"{self._root}/{rel}")
+            self.record(rel, digest, size)
+            self.images_copied += 1
+            return
         fd, size = open_regular(source)
         try:
             digest = file_sha256(fd, size)
@@ -225,16 +244,20 @@ class ZipStaging(Staging):
     """Entries go into the zip in the order their files were closed (images: at once); a file
     still being deflated holds back those closed after it, which wait in ``_closing``."""
 
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
+    def __init__(self, work: Path, *, store: StoreImages | None = None) -> None:
+        super().__init__(work, store=store)
         self.path = work / "dataset.zip"
-        # A large buffer: images come in 2 KB pieces, and a write call each is a syscall each.
-        self._out = open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
+        self._out = self._out_open()
         self._central = open(work / "central.bin", "w+b", buffering=OUT_BUFFER)  # noqa: SIM115
         self._zip = ZipWriter(self._out, self._central)
         self._copier: ImageCopier | None = None
         self._spools = 0
         self.sha256 = ""  # of the finished zip
+
+    def _out_open(self) -> BinaryIO:
+        """Where the zip's bytes go: a file in the work folder."""
+        # A large buffer: images come in 2 KB pieces, and a write call each is a syscall each.
+        return open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         if self._copier is not None:  # it would land among the images, out of order
@@ -271,6 +294,9 @@ class ZipStaging(Staging):
     def image(self, rel: str, source: str) -> None:
         if self._copier is not None:  # in the zip already, or ImageUnavailable
             digest, size = self._copier.result(rel)
+        elif self.store is not None:
+            self._drain()
+            digest, size = self.store.zip(self._zip, rel, source)
         else:
             self._drain()
             digest, size = image_zip(self._zip, rel, source)
@@ -285,6 +311,8 @@ class ZipStaging(Staging):
         anything else added before ``close`` would land among the images."""
         if self._zip.position or self._zip.count or self._copier is not None:
             raise RuntimeError("images can be copied ahead only into an empty zip")
+        if self.store is not None:  # the child reads files; objects are fetched ahead here
+            return False
         self._out.flush()
         self._central.flush()
         try:
