@@ -24,6 +24,7 @@ from django.conf import settings
 from annotations.models import Project
 from sebenzai.common.errors import DomainError
 
+from .folder_staging import FolderStaging
 from .left_out import left_out_count
 from .manifest import MANIFEST, manifest_head, manifest_write
 from .media import MediaIndex
@@ -31,7 +32,7 @@ from .options import ExportOptions
 from .readahead import ReadAhead
 from .records import ProjectInfo, Record, RecordReader, Skip, Tally
 from .selectors import TaskRow, task_rows_for_export, tasks_exportable
-from .staging import FolderStaging, ImageUnavailable, Staging, ZipStaging
+from .staging import ImageUnavailable, Staging, ZipStaging
 from .store import ZipUpload, store_active
 from .store_images import StoreImages
 from .uploading import UploadStaging

@@ -13,11 +13,9 @@ other core, a batch ahead of the export (``copier``).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
-import shutil
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -25,23 +23,22 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .archive import EntryBody, ZipWriter
 from .copier import ImageCopier
-from .image_files import ImageUnavailable, file_sha256, image_zip, open_regular
+from .image_files import ImageUnavailable, image_zip, open_regular
 from .staged import Sink, StagedFile
 
 if TYPE_CHECKING:
     from .store_images import StoreImages
 
-__all__ = ["FolderStaging", "ImageUnavailable", "Staging", "ZipStaging"]
+__all__ = ["ImageUnavailable", "Staging", "ZipStaging"]
 
 logger = logging.getLogger(__name__)
 OUT_BUFFER = 1 << 18  # bytes: a write call per 2 KB image would be a syscall per image
 HASH_BLOCK = 1 << 20
-# Where a hard link is impossible (another filesystem, a filesystem without links), copy.
-LINK_FALLBACK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
 
 
 class Staging:
-    """What the writers see; ``FolderStaging`` and ``ZipStaging`` put the files somewhere.
+    """What the writers see; ``ZipStaging`` (and ``folder_staging.FolderStaging``) put the
+    files somewhere.
 
     A staged file is listed when it is closed; what must wait for its bytes (its place in the
     zip) waits in ``_closing``, in order, until ``_drain``. Used as a context manager, so that a
@@ -168,76 +165,6 @@ class Staging:
     def finish(self) -> tuple[Path, int]:
         """Complete every file; return what to move into place and its size in bytes."""
         raise NotImplementedError
-
-
-class FolderStaging(Staging):
-    def __init__(
-        self, work: Path, *, link_images: bool = True, store: StoreImages | None = None
-    ) -> None:
-        super().__init__(work, store=store)
-        self.root = work / "dataset"
-        self.root.mkdir()
-        self._root = str(self.root)
-        self._link = link_images
-        self._manifest_size = 0
-
-    def mkdir(self, rel: str) -> None:
-        if rel not in self.dirs:
-            (self.root / rel).mkdir(parents=True, exist_ok=True)
-            super().mkdir(rel)
-
-    def write_bytes(self, rel: str, data: bytes) -> None:
-        self._parent(rel)
-        with open(f"{self._root}/{rel}", "xb") as handle:
-            handle.write(data)
-        self.record(rel, hashlib.sha256(data).hexdigest(), len(data))
-
-    def open(self, rel: str) -> StagedFile:
-        self._parent(rel)
-        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
-        return self._staged(sink, lambda sha, size: self.record(rel, sha, size), _nothing)
-
-    def open_manifest(self, rel: str) -> StagedFile:
-        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
-
-        def done(sha256: str, size: int) -> None:
-            self.manifest_sha256, self._manifest_size = sha256, size
-
-        return self._staged(sink, done, _nothing)
-
-    def image(self, rel: str, source: str) -> None:
-        if self.store is not None:
-            self._parent(rel)
-            digest, size = self.store.save(source, f"{self._root}/{rel}")
-            self.record(rel, digest, size)
-            self.images_copied += 1
-            return
-        fd, size = open_regular(source)
-        try:
-            digest = file_sha256(fd, size)
-            self._parent(rel)
-            self._place(fd, source, f"{self._root}/{rel}")
-        finally:
-            os.close(fd)
-        self.record(rel, digest, size)
-        self.images_copied += 1
-
-    def _place(self, fd: int, source: str, target: str) -> None:
-        if self._link:
-            try:
-                os.link(source, target, follow_symlinks=False)
-                return
-            except OSError as exc:
-                if exc.errno not in LINK_FALLBACK_ERRORS:
-                    raise
-                self._link = False  # this filesystem will not link: stop trying
-        os.lseek(fd, 0, os.SEEK_SET)
-        with os.fdopen(os.dup(fd), "rb") as src, open(target, "xb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-
-    def finish(self) -> tuple[Path, int]:
-        self._drain()
-        return self.root, self.bytes + self._manifest_size
 
 
 class ZipStaging(Staging):
@@ -376,7 +303,7 @@ class ZipStaging(Staging):
         return self.path, size
 
 
-def _nothing() -> None:
+def _nothing() -> None:  # a staged file with nothing to do once complete
     pass
 
 
