@@ -89,8 +89,7 @@ class ZipUpload:
         self.size += len(data)
         self._buffer += data
         while len(self._buffer) >= self._part:
-            self._send(bytes(self._buffer[: self._part]))
-            del self._buffer[: self._part]
+            self._send_head()
         return len(data)
 
     def tell(self) -> int:
@@ -101,6 +100,12 @@ class ZipUpload:
 
     def flush(self) -> None:
         pass
+
+    def _send_head(self) -> None:
+        with memoryview(self._buffer) as view:
+            part = view[: self._part].tobytes()  # one copy: the part on its way
+        del self._buffer[: self._part]
+        self._send(part)
 
     def _send(self, data: bytes) -> None:
         self._wait()  # at most one part on its way
@@ -123,8 +128,7 @@ class ZipUpload:
     def complete(self) -> None:
         """Send what is left and publish the object under its key."""
         while len(self._buffer) > self._part:
-            self._send(bytes(self._buffer[: self._part]))
-            del self._buffer[: self._part]
+            self._send_head()
         if self._buffer or not self._parts:  # the last part may be short (or the only, empty)
             self._send(bytes(self._buffer))
             self._buffer.clear()
