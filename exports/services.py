@@ -113,7 +113,10 @@ def export_build(*, export_id: str) -> Export | None:
     twice: the same inputs write the same bytes to the same place, replaced atomically.
 
     A zip whose sha256 equals that of the previous ready version of the same format is recorded
-    as ``identical_to`` that version and announced to no webhook: nothing new to train on."""
+    as ``identical_to`` that version and announced to no webhook: nothing new to train on.
+
+    With the object store down, the export goes back to pending for a retry (the caller's, or
+    the sweeper's) and is failed only once MAX_ATTEMPTS builds have been started."""
     if not _claim(export_id):
         return None
     export = Export.objects.select_related("project").get(pk=export_id)

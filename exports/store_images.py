@@ -16,6 +16,7 @@ A missing object is ``ImageUnavailable("missing_image")``, as a missing file is;
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 from collections import deque
@@ -64,7 +65,7 @@ class StoreImages:
         self.index = StoreIndex()
         self._client, self._bucket = store_client(), store_bucket()
         self._spool = work
-        self._spooled = 0
+        self._spooled = itertools.count(1)  # next() is atomic: the pool's threads share it
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="export-fetch")
         self._queue: deque[str] = deque()  # names announced, not taken; the first _submitted
         self._queued: set[str] = set()  # of them have a future in _futures
@@ -124,8 +125,7 @@ class StoreImages:
         if size <= IN_MEMORY:
             data: bytes = body.read()
             return data
-        self._spooled += 1
-        path = str(self._spool / f"image-{self._spooled}-{os.getpid()}")
+        path = str(self._spool / f"image-{next(self._spooled)}")
         digest = hashlib.sha256()
         with open(path, "xb") as out:
             while block := body.read(COPY_BLOCK):
