@@ -11,9 +11,17 @@ PostgreSQL. Sized by the environment (flags on the command line still win):
     WEB_WORKERS  processes (default 4)
     WEB_THREADS  threads per process (default 4)
     WEB_TIMEOUT  seconds a request may take before its worker is restarted (default 60)
+
+and, for the metrics (sebenzai/observability/metrics.py):
+
+    PROMETHEUS_MULTIPROC_DIR  a folder where the workers keep the latency histogram, so that a
+                              scrape of any worker sums them all (emptied here at start: the
+                              files of a previous run would count twice)
+    LOG_FORMAT                json or text, checked here too so a typo stops the server at once
 """
 
 import os
+from pathlib import Path
 
 
 def _whole(name: str, default: int) -> int:
@@ -28,3 +36,39 @@ worker_class = "gthread"
 workers = _whole("WEB_WORKERS", 4)
 threads = _whole("WEB_THREADS", 4)
 timeout = _whole("WEB_TIMEOUT", 60)
+
+_multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+if os.environ.get("LOG_FORMAT", "").strip().lower() not in ("", "json", "text"):
+    raise SystemExit(f"LOG_FORMAT must be json or text, got {os.environ['LOG_FORMAT']!r}")
+
+
+def _multiproc_folder(path: str) -> Path:
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise SystemExit(f"PROMETHEUS_MULTIPROC_DIR must be a folder we can write, got {path!r}")
+    return folder
+
+
+if _multiproc_dir:
+    _multiproc_folder(_multiproc_dir)
+
+
+def on_starting(server) -> None:
+    """In the master, once: a new server starts its metrics from zero."""
+    if _multiproc_dir:
+        for stale in _multiproc_folder(_multiproc_dir).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended (restarted, timed out, killed): its live gauges go; its counters and
+    histograms stay in the folder and keep counting in the sums."""
+    if _multiproc_dir:
+        from prometheus_client import multiprocess  # only where the metrics folder is set
+
+        multiprocess.mark_process_dead(worker.pid, _multiproc_dir)
