@@ -57,6 +57,7 @@ def worker_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
     """Celery's ``setup_logging``: a receiver stops Celery from configuring logging itself.
     The more verbose of LOG_LEVEL and the worker's ``--loglevel`` wins."""
     logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)  # Python's warnings (Celery's at start) as log lines too
     root = logging.getLogger()
     wanted = logging.getLevelName(loglevel) if isinstance(loglevel, str) else loglevel
     if isinstance(wanted, int) and wanted < root.level:
@@ -69,4 +70,6 @@ def signals_connect() -> None:
     signals.task_prerun.connect(request_id_from_message, weak=False)
     signals.task_postrun.connect(request_id_reset, weak=False)
     signals.task_failure.connect(job_failure_count, weak=False)
+    # celeryd_init too: the worker warns (running as root, say) before it sets up logging
+    signals.celeryd_init.connect(worker_logging, weak=False)
     signals.setup_logging.connect(worker_logging, weak=False)
