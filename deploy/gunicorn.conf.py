@@ -12,7 +12,7 @@ PostgreSQL. Sized by the environment (flags on the command line still win):
     WEB_THREADS  threads per process (default 4)
     WEB_TIMEOUT  seconds a request may take before its worker is restarted (default 60)
 
-and, for the metrics (sebenzai/observability/metrics.py):
+and, for the metrics (sebenzai/metrics/collectors.py):
 
     PROMETHEUS_MULTIPROC_DIR  a folder where the workers keep the latency histogram, so that a
                               scrape of any worker sums them all (emptied here at start: the

@@ -52,9 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every response (a redirect, a refusal) gets an id and is timed (sebenzai/observability).
+    # First: every response (a redirect, a refusal) gets an id and is timed.
     "sebenzai.observability.middleware.RequestIdMiddleware",
-    "sebenzai.observability.middleware.RequestMetricsMiddleware",
+    "sebenzai.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sebenzai.common.middleware.ContentSecurityPolicyMiddleware",
@@ -349,7 +349,7 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 # --- Metrics and logs -------------------------------------------------------------------------
-# GET /metrics (sebenzai/observability) answers staff, or a scraper sending
+# GET /metrics (sebenzai/metrics) answers staff, or a scraper sending
 # "Authorization: Bearer <METRICS_TOKEN>"; unset, only staff sessions.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:

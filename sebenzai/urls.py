@@ -9,7 +9,7 @@ from annotations.api import requester, worker
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
 from sebenzai.common.probes import healthz, readyz
-from sebenzai.observability.views import metrics
+from sebenzai.metrics.views import metrics
 
 router = SimpleRouter()
 router.register("projects", requester.ProjectViewSet, basename="project")

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,6 +20,7 @@ from annotations.models import Annotation, ScoreState
 from exports.models import Export, ExportFormat, ExportState
 from sebenzai import jobs
 from sebenzai.celery import app as celery_app
+from sebenzai.metrics.tallies import answers_total
 from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +199,29 @@ def test_queue_depth_is_the_length_of_each_queue_on_the_broker(make_user, settin
     assert samples[("sebenzai_queue_depth", (("queue", f"{base}.exports"),))] == 1
     assert samples[("sebenzai_queue_depth", (("queue", base),))] == 0
     assert samples[("sebenzai_jobs_failed_total", (("job", jobs.EXPORT_BUILD),))] == 2
+
+
+def test_the_answers_total_counts_every_answer_with_few_rows_read_each_scrape(
+    project, worker_clients, django_assert_num_queries
+):
+    cache.clear()
+    for worker in worker_clients:
+        work = lease(worker, project)
+        assert submit(worker, work["assignment"], {"label": "car"}).status_code == 201
+    now = timezone.now()
+    ids = list(Annotation.objects.order_by("pk").values_list("pk", flat=True))
+    Annotation.objects.filter(pk__in=ids[:4]).update(created_at=now - timedelta(hours=1))
+
+    assert answers_total(now=now) == 6  # the first: a full count up to the watermark
+    with django_assert_num_queries(1):  # then only the answers after it
+        assert answers_total(now=now + timedelta(minutes=1)) == 6
+
+    # Later the watermark moves past the two recent answers: counted once, not lost or doubled.
+    later = now + timedelta(minutes=30)
+    Annotation.objects.filter(pk=ids[4]).update(created_at=later - timedelta(seconds=5))
+    assert answers_total(now=later) == 6
+    assert answers_total(now=later + timedelta(minutes=30)) == 6
+    # Deleted answers are forgotten when the cached count is made afresh.
+    Annotation.objects.filter(pk=ids[0]).delete()
+    cache.clear()
+    assert answers_total(now=later) == 5

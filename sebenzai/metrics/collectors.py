@@ -25,8 +25,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from annotations.models import Annotation, ScoreState
 from exports.models import Export, ExportState
 from sebenzai import jobs
+from sebenzai.observability.failures import broker_redis, failures_key, job_failures_local
 
-from .failures import broker_redis, failures_key, job_failures_local
+from .tallies import answers_total
 
 REQUEST_LATENCY = Histogram(
     "sebenzai_http_request_duration_seconds",
@@ -57,11 +58,12 @@ def registry_for_scrape() -> CollectorRegistry:
 
 def database_figures() -> Iterator[Metric]:
     """Answers (all, and created in the last minute), scoring lag and exports in flight; each an
-    index scan (created_at; the partial indexes on pending answers and unfinished exports)."""
+    index range scan (created_at; the partial indexes on pending answers and unfinished
+    exports). The all-time count is mostly cached (tallies.py)."""
     now = timezone.now()
     answers = Annotation.objects.all()
     yield CounterMetricFamily(
-        "sebenzai_answers", "Answers submitted, all time.", value=answers.count()
+        "sebenzai_answers", "Answers submitted, all time.", value=answers_total(now=now)
     )
     yield GaugeMetricFamily(
         "sebenzai_answers_last_minute",

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from sebenzai.common.errors import error_body
 
-from .metrics import registry_for_scrape
+from .collectors import registry_for_scrape
 
 
 @never_cache
