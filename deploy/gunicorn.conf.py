@@ -17,11 +17,14 @@ and, for the metrics (sebenzai/metrics/collectors.py):
     PROMETHEUS_MULTIPROC_DIR  a folder where the workers keep the latency histogram, so that a
                               scrape of any worker sums them all (emptied here at start: the
                               files of a previous run would count twice)
-    LOG_FORMAT                json or text, checked here too so a typo stops the server at once
+    LOG_FORMAT                json or text (json unless DEBUG is on, as for the app): gunicorn's
+                              own lines in the same format; a typo stops the server at once
 """
 
 import os
 from pathlib import Path
+
+from gunicorn import glogging
 
 
 def _whole(name: str, default: int) -> int:
@@ -38,8 +41,28 @@ threads = _whole("WEB_THREADS", 4)
 timeout = _whole("WEB_TIMEOUT", 60)
 
 _multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
-if os.environ.get("LOG_FORMAT", "").strip().lower() not in ("", "json", "text"):
+# As in sebenzai/settings.py: json unless DEBUG is on.
+_debug = os.environ.get("DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+_log_format = os.environ.get("LOG_FORMAT", "").strip().lower() or ("text" if _debug else "json")
+if _log_format not in ("json", "text"):
     raise SystemExit(f"LOG_FORMAT must be json or text, got {os.environ['LOG_FORMAT']!r}")
+
+
+class JsonLogger(glogging.Logger):
+    """gunicorn's own lines (a worker booted, timed out, killed) as JSON too, on the same
+    stderr as the app's, wherever --log-file and --access-logfile send them."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        from sebenzai.observability.logs import JsonFormatter  # the server's folder is on sys.path
+
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+
+if _log_format == "json":
+    logger_class = JsonLogger
 
 
 def _multiproc_folder(path: str) -> Path:

@@ -376,7 +376,7 @@ LOGGING = {
     },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler",  # stderr
+            "class": "sebenzai.observability.logs.StderrHandler",  # Python's warnings too
             "filters": ["request_id"],
             "formatter": LOG_FORMAT,
         }

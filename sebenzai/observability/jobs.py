@@ -57,7 +57,6 @@ def worker_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
     """Celery's ``setup_logging``: a receiver stops Celery from configuring logging itself.
     The more verbose of LOG_LEVEL and the worker's ``--loglevel`` wins."""
     logging.config.dictConfig(settings.LOGGING)
-    logging.captureWarnings(True)  # Python's warnings (Celery's at start) as log lines too
     root = logging.getLogger()
     wanted = logging.getLevelName(loglevel) if isinstance(loglevel, str) else loglevel
     if isinstance(wanted, int) and wanted < root.level:

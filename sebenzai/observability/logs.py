@@ -14,6 +14,15 @@ from datetime import UTC, datetime
 from .context import current_request_id
 
 
+class StderrHandler(logging.StreamHandler):
+    """The one log handler of every process (settings.LOGGING). It also sends Python's warnings
+    through logging (``py.warnings``), so that stderr holds log lines only, all in one format."""
+
+    def __init__(self) -> None:
+        super().__init__()  # stderr
+        logging.captureWarnings(True)
+
+
 class RequestIdFilter(logging.Filter):
     """Stamps each record with the current request id when it is emitted, in the emitting
     thread or job, whatever the handler does later. Django logs a 4xx or 5xx response after

@@ -141,6 +141,10 @@ def test_the_web_process_logs_json_with_the_callers_request_id(gunicorn):
     (line,) = [line for line in lines if line["logger"] == "django.request"]
     assert line["request_id"] == "lb-77"
     assert "no-such-thing" in line["message"]
+    # gunicorn's own lines too: every line on stderr is one JSON object
+    text = gunicorn["log"].read_text()
+    assert [json.loads(line)["level"] for line in text.splitlines()]
+    assert any(json.loads(line)["logger"] == "gunicorn.error" for line in text.splitlines())
 
 
 def _start_fails(**env: str) -> str:
