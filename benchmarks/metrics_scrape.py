@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Time a scrape of GET /metrics on PostgreSQL with many answers: the whole request through
 Django's middlewares, as Prometheus makes it (the METRICS_TOKEN bearer), and its SQL queries.
+The first scrape of a process (an empty cache) also counts every answer once.
 
 Seeds a database of its own (``sebenzai_bench_metrics``) with ``--answers`` answers (4 per task)
 spread over three days, 1 % of them waiting to be scored, and a few exports in flight, by bulk
@@ -82,6 +83,7 @@ def seed(n_answers: int) -> None:
 
 
 def measure(runs: int, redis_url: str | None) -> dict:
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
@@ -92,7 +94,11 @@ def measure(runs: int, redis_url: str | None) -> dict:
     broker = {"REDIS_URL": redis_url or "", "CELERY_TASK_DEFAULT_QUEUE": "bench-metrics"}
     times = []
     with override_settings(**broker, METRICS_TOKEN=TOKEN, ALLOWED_HOSTS=["testserver"]):
-        client.get("/metrics")  # warm: imports, connection, the Redis pool, the answers' tally
+        client.get("/metrics")  # warm: imports, the URL conf, connections, the Redis pool
+        cache.clear()  # the first scrape counts every answer once (sebenzai/metrics/tallies.py)
+        started = time.perf_counter()
+        client.get("/metrics")
+        first = (time.perf_counter() - started) * 1000
         for _ in range(runs):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
@@ -104,6 +110,7 @@ def measure(runs: int, redis_url: str | None) -> dict:
         "answers": Annotation.objects.count(),
         "runs": runs,
         "broker": "redis" if redis_url else "none",
+        "first_ms": round(first, 2),
         "median_ms": round(statistics.median(times), 2),
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
         "max_ms": round(times[-1], 2),
@@ -124,9 +131,9 @@ def main() -> None:
         seed(args.answers)
     result = measure(args.runs, args.redis)
     print(f"\nGET /metrics on PostgreSQL, {platform.python_version()}, broker: {result['broker']}")
-    print("| answers | scrapes | median ms | p95 ms | max ms | SQL queries |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {result['answers']:,} | {result['runs']} | {result['median_ms']} | "
+    print("| answers | first scrape ms | scrapes | median ms | p95 ms | max ms | SQL queries |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {result['answers']:,} | {result['first_ms']} | {result['runs']} | {result['median_ms']} | "
           f"{result['p95_ms']} | {result['max_ms']} | {result['queries']} |")  # fmt: skip
     for sql in result["sql"]:
         print("  ", sql)
