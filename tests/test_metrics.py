@@ -4,14 +4,19 @@ tests/integration/test_metrics_processes.py and test_request_id.py."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
 from django.core.cache import cache
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,10 +25,12 @@ from annotations.models import Annotation, ScoreState
 from exports.models import Export, ExportFormat, ExportState
 from sebenzai import jobs
 from sebenzai.celery import app as celery_app
+from sebenzai.metrics import collectors
 from sebenzai.metrics.tallies import answers_total
 from tests.helpers import lease, submit
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "m" * 40
 
 
@@ -169,7 +176,7 @@ def test_a_broker_that_is_down_shows_as_down_and_the_scrape_still_answers(make_u
     assert time.monotonic() - started < 1.0
     assert samples[("sebenzai_broker_up", ())] == 0
     assert not any(name == "sebenzai_queue_depth" for name, _ in samples)
-    assert ("sebenzai_answers_total", ()) in samples  # the database's figures are still there
+    assert samples[("sebenzai_database_up", ())] == 1  # the database's figures are still there
 
 
 def _redis_answers(url: str) -> bool:
@@ -225,3 +232,31 @@ def test_the_answers_total_counts_every_answer_with_few_rows_read_each_scrape(
     Annotation.objects.filter(pk=ids[0]).delete()
     cache.clear()
     assert answers_total(now=later) == 5
+
+
+def test_a_short_metrics_token_stops_the_process_with_one_line():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DEBUG": "1", "METRICS_TOKEN": "secret"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip() == (
+        "error: METRICS_TOKEN is too short: use 32 or more random characters."
+    )
+
+
+def test_a_database_that_fails_shows_as_down_and_the_scrape_still_answers(make_user, monkeypatch):
+    client = staff_client(make_user)  # signed in before the database goes
+
+    def down(**kwargs):
+        raise OperationalError("connection to 10.0.0.5 refused")
+
+    monkeypatch.setattr(collectors, "answers_total", down)
+    samples = scrape(client)
+    assert samples[("sebenzai_database_up", ())] == 0
+    assert ("sebenzai_answers_total", ()) not in samples
+    assert ("sebenzai_broker_up", ()) in samples

@@ -8,7 +8,8 @@ the folder at start and marks a dead worker's files).
 Everything else is the cluster's figure, not this process's: read from the database and the
 broker when scraped, so every web node reports the same. A few indexed queries and one Redis
 round trip (benchmarks/metrics_scrape.py measures them). A broker that does not answer costs at
-most its short timeout and shows as ``sebenzai_broker_up 0``; the scrape still answers."""
+most its short timeout and shows as ``sebenzai_broker_up 0``, a database that fails as
+``sebenzai_database_up 0``; the scrape still answers."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Histogram, multiprocess
@@ -42,7 +44,16 @@ class ClusterCollector:
     """The figures every web node reads from the shared database and broker."""
 
     def collect(self) -> Iterator[Metric]:
-        yield from database_figures()
+        up = GaugeMetricFamily(
+            "sebenzai_database_up", "1 when the database answered this scrape's queries, else 0."
+        )
+        try:
+            figures = list(database_figures())
+        except DatabaseError:  # the node still answers: the scrape says what is down
+            figures = []
+        up.add_metric([], 1 if figures else 0)
+        yield up
+        yield from figures
         yield from broker_figures()
 
 
