@@ -151,7 +151,8 @@ def test_exports_in_flight_count_queued_and_building_exports(make_user, project)
     assert samples[("sebenzai_exports_in_flight", (("state", "running"),))] == 2
 
 
-def test_without_a_broker_queues_read_empty_and_failures_are_this_processes(make_user):
+def test_without_a_broker_queues_read_empty_and_failures_are_this_processes(make_user, settings):
+    settings.REDIS_URL = ""  # the embedded default, also where the suite runs beside a Redis
     before = scrape(staff_client(make_user))
     job = ("sebenzai_jobs_failed_total", (("job", jobs.SCORE),))
     result = celery_app.tasks[jobs.SCORE].apply(args=[str(uuid.uuid4()) + "-not-a-task"])
