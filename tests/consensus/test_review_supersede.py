@@ -74,9 +74,7 @@ def test_a_second_decision_supersedes_the_first_paying_and_grading_the_differenc
     assert version_of(task) == first.version + 2
 
 
-def test_a_task_a_model_had_accepted_is_no_longer_the_models_once_an_admin_decides(
-    disputed, admin
-):
+def test_a_task_a_model_had_accepted_is_no_longer_the_models_once_an_admin_decides(disputed, admin):
     # given a task the model accepted and the batch re-score sent back to review
     Task.objects.filter(pk=disputed.pk).update(accepted_by_model=True)
     # when an admin decides it, then the decision is a person's
