@@ -69,5 +69,11 @@ def test_every_variable_the_compose_file_sets_is_read_by_the_code():
     source = "\n".join(path.read_text() for path in READERS)
     read = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', source))
     read |= set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z0-9_]+)"', source))
-    for name in COMPOSE["x-app"]["environment"]:
+    for name in [*COMPOSE["x-app"]["environment"], *SERVICES["web"]["environment"]]:
         assert name in read, f"{name} is set in docker-compose.yml but read nowhere"
+
+
+def test_the_web_nodes_sum_their_workers_metrics_in_a_folder_of_their_own():
+    web = SERVICES["web"]
+    assert web["environment"]["PROMETHEUS_MULTIPROC_DIR"] in web["tmpfs"]
+    assert web["environment"]["DATABASE_URL"] == COMPOSE["x-app"]["environment"]["DATABASE_URL"]
