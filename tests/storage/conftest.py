@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.integration.conftest import celery_worker_on  # noqa: F401 - a fixture, for one test
 from tests.processes import Bucket
 
 
