@@ -14,7 +14,8 @@ COPY devtools devtools
 COPY locale locale
 COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 COPY manage.py ./
-RUN pip install --no-cache-dir . && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
+# With the ONNX runner: the compose file runs a worker for the model queue.
+RUN pip install --no-cache-dir ".[onnx]" && useradd --create-home sebenzai && mkdir -p /data/media /app/var \
     && chown -R sebenzai /data /app/var
 # Hashed names (module imports rewritten), .gz and .br beside each: sebenzai/storage.py.
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | base64) python manage.py collectstatic --noinput -v0

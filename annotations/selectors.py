@@ -8,7 +8,28 @@ from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import Annotation, Assignment, AssignmentState, Project, Task, TaskState
+from sebenzai.common.errors import NotFound
+
+from .models import (
+    Annotation,
+    Assignment,
+    AssignmentState,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskState,
+)
+
+
+def project_active(project_id: object | None, *, field: str) -> Project | None:
+    """The active project a worker asked for (None when they named none); 404 naming ``field``
+    for an unknown or inactive one."""
+    if project_id is None:
+        return None
+    project = Project.objects.filter(pk=project_id, status=ProjectStatus.ACTIVE).first()
+    if project is None:
+        raise NotFound("No active project with this id.", field=field)
+    return project
 
 
 def projects_visible(*, user: AbstractBaseUser) -> QuerySet[Project]:

@@ -1,10 +1,9 @@
 """Export and webhook endpoints. Another requester's project or export is a 404, the same as
 one that does not exist; the download, the webhook and its delivery log are the owner's alone."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from annotations.models import Project
 from annotations.selectors import projects_visible
 from sebenzai.common.throttles import ExportCreateThrottle
 
+from .download import CONTENT_TYPE, ExportDownload, export_download
 from .models import Export, ProjectWebhook
 from .options import export_options_build
 from .selectors import deliveries_of_project, exports_of_project, exports_visible
@@ -26,7 +26,7 @@ from .serializers import (
     WebhookSerializer,
     WebhookWithSecretSerializer,
 )
-from .services import export_open, export_request
+from .services import export_request
 from .webhooks import webhook_delete, webhook_set
 
 
@@ -86,21 +86,34 @@ class ExportDetailView(generics.RetrieveAPIView):
 class ExportDownloadView(APIView):
     permission_classes = [IsRequester]
 
-    @extend_schema(responses={(200, "application/zip"): bytes, 409: OpenApiResponse()})
+    @extend_schema(
+        responses={
+            (200, CONTENT_TYPE): bytes,
+            302: OpenApiResponse(description="to a short-lived URL of the object store"),
+            409: OpenApiResponse(),
+            410: OpenApiResponse(description="the zip is gone; request a new export"),
+            503: OpenApiResponse(description="the object store did not answer"),
+        }
+    )
     def get(self, request, export_id):
         owned = Export.objects.select_related("project").filter(project__owner=request.user)
         export = get_object_or_404(owned, pk=export_id)
-        name = slugify(export.project.name)[:60] or "project"
-        response = FileResponse(
-            export_open(export=export),
-            as_attachment=True,
-            filename=f"{name}-v{export.version}-{export.format}.zip",
-            content_type="application/zip",
-        )
+        response = _download_response(export_download(export=export))
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def _download_response(download: ExportDownload) -> HttpResponse:
+    if download.url is not None:
+        return HttpResponseRedirect(download.url)
+    response = FileResponse(
+        download.file, as_attachment=True, filename=download.filename, content_type=CONTENT_TYPE
+    )
+    if download.size is not None:  # an object's body: FileResponse cannot measure it
+        response["Content-Length"] = str(download.size)
+    return response
 
 
 class ProjectWebhookView(APIView):

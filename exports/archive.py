@@ -21,6 +21,7 @@ import os
 import shutil
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 LOCAL = struct.Struct("<4s2B4HL2L2H")
@@ -128,22 +129,23 @@ class ZipWriter:
     def _stream(self, name: str, handle: BinaryIO, size: int, method: int) -> None:
         offset = self._pos
         zip64 = size >= ZIP64_LIMIT
-        self._out.write(_local(name, method, 0, 0, 0, zip64))
-        crc, written = 0, 0
-        packer = zlib.compressobj(6, zlib.DEFLATED, -15) if method == DEFLATED else None
-        while chunk := handle.read(1 << 20):
-            crc = zlib.crc32(chunk, crc)
-            body = packer.compress(chunk) if packer else chunk
-            self._out.write(body)
-            written += len(body)
-        if packer:
-            tail = packer.flush()
-            self._out.write(tail)
-            written += len(tail)
-        end = self._out.tell()
-        self._out.seek(offset)  # the sizes are known now: rewrite the header in place
-        self._out.write(_local(name, method, crc, written, size, zip64))
-        self._out.seek(end)
+        if self._out.seekable():
+            self._out.write(_local(name, method, 0, 0, 0, zip64))
+            crc, written = _pack(handle, method, self._out.write)
+            end = self._out.tell()
+            self._out.seek(offset)  # the sizes are known now: rewrite the header in place
+            self._out.write(_local(name, method, crc, written, size, zip64))
+            self._out.seek(end)
+        else:
+            # An upload cannot go back: a first pass finds the CRC and packed size, so the
+            # header is written once with the bytes the rewrite above leaves (same length,
+            # same values), then the body. The source is a local file: read twice, not kept.
+            crc, written = _pack(handle, method, _discard)
+            handle.seek(0)
+            header = _local(name, method, crc, written, size, zip64)
+            self._out.write(header)
+            _pack(handle, method, self._out.write)
+            end = offset + len(header) + written
         self._pos = end
         self._central(name, method, crc, written, size, offset, FILE_MODE)
 
@@ -249,6 +251,27 @@ class EntryBody:
             self._file.write(body)
             self.csize += len(body)
         self._file.close()
+
+
+def _pack(handle: BinaryIO, method: int, write: Callable[[bytes], object]) -> tuple[int, int]:
+    """Send ``handle``'s bytes, deflated or stored, to ``write``; return their CRC and the
+    packed size."""
+    crc, written = 0, 0
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15) if method == DEFLATED else None
+    while chunk := handle.read(1 << 20):
+        crc = zlib.crc32(chunk, crc)
+        body = packer.compress(chunk) if packer else chunk
+        write(body)
+        written += len(body)
+    if packer:
+        tail = packer.flush()
+        write(tail)
+        written += len(tail)
+    return crc, written
+
+
+def _discard(data: bytes) -> None:
+    pass
 
 
 def _method(name: str, size: int) -> int:

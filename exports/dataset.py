@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -23,6 +24,7 @@ from django.conf import settings
 from annotations.models import Project
 from sebenzai.common.errors import DomainError
 
+from .folder_staging import FolderStaging
 from .left_out import left_out_count
 from .manifest import MANIFEST, manifest_head, manifest_write
 from .media import MediaIndex
@@ -30,7 +32,10 @@ from .options import ExportOptions
 from .readahead import ReadAhead
 from .records import ProjectInfo, Record, RecordReader, Skip, Tally
 from .selectors import TaskRow, task_rows_for_export, tasks_exportable
-from .staging import FolderStaging, ImageUnavailable, Staging, ZipStaging
+from .staging import ImageUnavailable, Staging, ZipStaging
+from .store import ZipUpload, store_active
+from .store_images import StoreImages
+from .uploading import UploadStaging
 from .writers import WRITERS, Writer
 
 Progress = Callable[[int, int], None]
@@ -46,7 +51,7 @@ Entries = Iterator[tuple[TaskRow, Record | Skip]]  # each row, read: its record 
 
 @dataclass(frozen=True)
 class DatasetResult:
-    path: Path
+    path: Path  # the folder or zip; for an upload, the object's storage name
     counts: dict[str, Any]
     manifest_sha256: str
     size: int  # bytes of the zip, or of the files in the folder
@@ -89,18 +94,21 @@ def dataset_write(
     single zip file with ``as_zip`` — and return its counts and manifest hash.
 
     Nothing appears at ``out`` until the whole export is written. Raises DomainError:
-    ``output_exists`` (unless ``force``), ``empty_export`` (no task passes the filters).
+    ``output_exists`` (unless ``force``), ``empty_export`` (no task passes the filters). With
+    the object store configured, the images are read from it (its errors go up: botocore's).
     """
     output_check(out=out, as_zip=as_zip, force=force)
-    total = tasks_exportable(project=project, states=options.states).count()
-    if not total:
-        raise EmptyExport("The project has no accepted tasks to export.")
+    total = _total(project, options)
     out.parent.mkdir(parents=True, exist_ok=True)
     parent = work_parent or out.parent  # on the same filesystem as out: the move is a rename
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
     try:
-        staging = ZipStaging(work) if as_zip else FolderStaging(work, link_images=link_images)
+        store = StoreImages(work=work) if store_active() else None
+        if as_zip:
+            staging: Staging = ZipStaging(work, store=store)
+        else:
+            staging = FolderStaging(work, link_images=link_images, store=store)
         with staging:  # a failure stops the staging's worker threads before the folder goes
             written = _write_all(project, options, staging, progress, total)
         digest = staging.sha256 if isinstance(staging, ZipStaging) else None
@@ -110,6 +118,41 @@ def dataset_write(
     return DatasetResult(
         out, written.counts, written.manifest_sha256, written.size, digest, written.health
     )
+
+
+def dataset_upload(
+    *, project: Project, options: ExportOptions, name: str, work_parent: Path
+) -> DatasetResult:
+    """Write the same zip as ``dataset_write`` into the object store under the storage name
+    ``name``, streaming (a multipart upload, published only once complete; aborted on any
+    failure, so nothing appears under ``name``). Images are read from the store. Raises what
+    ``dataset_write`` raises, and botocore's errors."""
+    total = _total(project, options)
+    work_parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=work_parent))
+    try:
+        store = StoreImages(work=work)
+        try:
+            upload = ZipUpload(name)
+        except BaseException:
+            store.close()
+            raise
+        staging = UploadStaging(work, store=store, upload=upload)
+        with staging:
+            written = _write_all(project, options, staging, None, total)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return DatasetResult(
+        written.path, written.counts, written.manifest_sha256, written.size, staging.sha256,
+        written.health,
+    )  # fmt: skip
+
+
+def _total(project: Project, options: ExportOptions) -> int:
+    total = tasks_exportable(project=project, states=options.states).count()
+    if not total:
+        raise EmptyExport("The project has no accepted tasks to export.")
+    return total
 
 
 def project_info(project: Project) -> ProjectInfo:
@@ -135,7 +178,8 @@ def _write_all(
 ) -> _Written:
     info = project_info(project)
     tally = Tally(project=info, splits=options.active_splits)
-    media = MediaIndex(settings.MEDIA_ROOT)
+    store = staging.store
+    media = store.index if store is not None else MediaIndex(settings.MEDIA_ROOT)
     reader = RecordReader(project=info, options=options, media=media, tally=tally)
     writer = WRITERS[options.format](
         staging=staging, project=info, options=options, scratch=staging.work
@@ -143,9 +187,13 @@ def _write_all(
     left_out = left_out_count(project=project, info=info, exported_states=options.states)
     rows = task_rows_for_export(project=project, states=options.states)
     ahead = writer.images_only and total >= IMAGES_AHEAD_FROM and staging.images_ahead()
-    with ReadAhead(media) as warming:
+    # Objects are fetched ahead by the store's reader (closed with the staging); files are
+    # brought into the page cache.
+    warming: AbstractContextManager[ReadAhead | StoreImages]
+    warming = nullcontext(store) if store is not None else ReadAhead(media)
+    with warming as ahead_of_export:
         read = _read_ahead if ahead else _read_each
-        entries = read(warming.rows(rows), reader, writer, staging)
+        entries = read(ahead_of_export.rows(rows), reader, writer, staging)
         _write_tasks(entries, writer, tally, staging, progress, total)
     staging.close()
     head = manifest_head(

@@ -12,21 +12,23 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .dataset import INDEX
 
 LISTED = 100  # task ids named per kind of change; every change is counted
 
 
-def tasks_index_read(*, archive: Path) -> dict[str, tuple[str, str | None]]:
+def tasks_index_read(*, archive: Path | IO[bytes]) -> dict[str, tuple[str, str | None]]:
     """task id -> (split, label hash; None in a zip made before tasks.csv carried it)."""
     with zipfile.ZipFile(archive) as zipped, zipped.open(INDEX) as raw:
         rows = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         return {row["task"]: (row["split"], row.get("label_hash")) for row in rows}
 
 
-def versions_diff(*, previous: Path, current: Path, previous_version: int) -> dict[str, Any]:
+def versions_diff(
+    *, previous: Path | IO[bytes], current: Path | IO[bytes], previous_version: int
+) -> dict[str, Any]:
     """Tasks added, removed, relabelled and moved to another split since ``previous``; each
     counted, the first LISTED ids named. ``label_changed`` is None when the previous zip did
     not record labels."""

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
 
+from botocore.exceptions import BotoCoreError, ClientError
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,13 +21,15 @@ from annotations.models import Project
 from sebenzai import jobs
 from sebenzai.celery import app as celery_app
 from sebenzai.common.broker import job_send_on_commit
-from sebenzai.common.errors import Conflict, DomainError
+from sebenzai.common.errors import DomainError
+from sebenzai.common.object_store import object_missing, store_down
 
-from .dataset import DatasetResult, EmptyExport, dataset_write
+from .dataset import DatasetResult, EmptyExport, dataset_upload, dataset_write
 from .diff import versions_diff
 from .models import Export, ExportState
 from .options import ExportOptions
 from .selectors import tasks_exportable
+from .store import store_active, stored_open, uploads_abandoned_abort
 from .webhooks import deliveries_create, deliveries_enqueue, deliveries_lost
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ STALE_AFTER = BUILD_TIME_LIMIT + 60  # a build "running" longer than this has lo
 MAX_ATTEMPTS = 3  # builds started for one export before it is failed (docs/reliability.md P7)
 LOST_AFTER = 120  # a pending export or due delivery older than this lost its message
 UNFINISHED = (ExportState.PENDING, ExportState.RUNNING)
+EXPORTS_PREFIX = "exports/"  # on the object store
 
 
 def export_root() -> Path:
@@ -48,6 +51,11 @@ def export_root() -> Path:
 def export_file(*, export: Export) -> Path:
     """The zip's place, made from ids only (nothing a user typed)."""
     return export_root() / str(export.project_id) / f"{export.pk}.zip"
+
+
+def export_name(*, export: Export) -> str:
+    """The zip's storage name on the object store (S3_PREFIX goes in front), from ids only."""
+    return f"{EXPORTS_PREFIX}{export.project_id}/{export.pk}.zip"
 
 
 def _enqueue_build(export_id: str) -> None:
@@ -105,25 +113,22 @@ def export_build(*, export_id: str) -> Export | None:
     twice: the same inputs write the same bytes to the same place, replaced atomically.
 
     A zip whose sha256 equals that of the previous ready version of the same format is recorded
-    as ``identical_to`` that version and announced to no webhook: nothing new to train on."""
+    as ``identical_to`` that version and announced to no webhook: nothing new to train on.
+
+    With the object store down, the export goes back to pending for a retry (the caller's, or
+    the sweeper's) and is failed only once MAX_ATTEMPTS builds have been started."""
     if not _claim(export_id):
         return None
     export = Export.objects.select_related("project").get(pk=export_id)
-    options = ExportOptions.from_dict(export.format, export.options)
     try:
-        result = dataset_write(
-            project=export.project,
-            options=options,
-            out=export_file(export=export),
-            as_zip=True,
-            force=True,
-            work_parent=export_root() / ".tmp",
-        )
+        result = _zip_write(export)
     except DomainError as exc:
         return _fail(export, exc.code, exc.message)
     except SoftTimeLimitExceeded:
         return _fail(export, "export_timeout", "The export took too long and was stopped.")
-    except Exception:
+    except Exception as exc:
+        if store_down(exc):
+            return _store_down(export, exc)
         logger.exception("export %s failed", export_id)
         return _fail(export, "export_failed", "The export failed on our side; it has been logged.")
     previous = _previous_version(export)
@@ -148,6 +153,46 @@ def export_build(*, export_id: str) -> Export | None:
     return export
 
 
+def _zip_write(export: Export) -> DatasetResult:
+    """The zip under its final name: on the object store when one is configured, else a file
+    under export_root() (moved into place once complete)."""
+    options = ExportOptions.from_dict(export.format, export.options)
+    work_parent = export_root() / ".tmp"
+    if store_active():
+        name = export_name(export=export)
+        return dataset_upload(
+            project=export.project, options=options, name=name, work_parent=work_parent
+        )
+    return dataset_write(
+        project=export.project,
+        options=options,
+        out=export_file(export=export),
+        as_zip=True,
+        force=True,
+        work_parent=work_parent,
+    )
+
+
+def _store_down(export: Export, error: BaseException) -> Export:
+    """The object store did not answer: this attempt is over and nothing was published (the
+    upload was aborted). The export waits, pending, for the job's retry (or the sweeper's);
+    after MAX_ATTEMPTS it fails with a readable error."""
+    logger.warning("export %s: the file store is unavailable (attempt %s): %s",
+                   export.pk, export.attempts, error)  # fmt: skip
+    if export.attempts >= MAX_ATTEMPTS:
+        message = (
+            f"The file store did not answer in {MAX_ATTEMPTS} attempts; "
+            "request the export again once it is back."
+        )
+        return _fail(export, "store_unavailable", message)
+    Export.objects.filter(pk=export.pk, state=ExportState.RUNNING).update(
+        state=ExportState.PENDING, error_code="store_unavailable",
+        error_message="The file store did not answer; the export will be tried again.",
+    )  # fmt: skip
+    export.refresh_from_db()
+    return export
+
+
 def _previous_version(export: Export) -> Export | None:
     """The latest ready export of the same project and format before this one."""
     earlier = Export.objects.filter(
@@ -162,11 +207,23 @@ def _previous_version(export: Export) -> Export | None:
 def _diff(export: Export, previous: Export | None, result: DatasetResult) -> dict | None:
     if previous is None:
         return None
-    return versions_diff(
-        previous=export_file(export=previous),
-        current=result.path,
-        previous_version=previous.version,
-    )
+    if not store_active():
+        return versions_diff(
+            previous=export_file(export=previous),
+            current=result.path,
+            previous_version=previous.version,
+        )
+    try:
+        with (
+            stored_open(export_name(export=previous)) as old,
+            stored_open(str(result.path)) as new,
+        ):
+            return versions_diff(previous=old, current=new, previous_version=previous.version)
+    except Exception as exc:
+        # The zip is published already: a store that fails now costs the diff, not the export.
+        if not (store_down(exc) or object_missing(exc)):
+            raise
+        return {"previous_version": previous.version, "unavailable": True}
 
 
 def _fail(export: Export, code: str, message: str) -> Export:
@@ -178,18 +235,6 @@ def _fail(export: Export, code: str, message: str) -> Export:
     )
     export.refresh_from_db()
     return export
-
-
-def export_open(*, export: Export) -> BinaryIO:
-    """The ready export's zip, opened for streaming. Raises Conflict when it is not ready."""
-    if export.state != ExportState.READY:
-        message = f"The export is {export.state}; download it once it is ready."
-        raise Conflict(code="export_not_ready", field="export", message=message)
-    try:
-        return open(export_file(export=export), "rb")  # noqa: SIM115 - the response closes it
-    except FileNotFoundError as exc:
-        message = "The export's file is gone; request a new export."
-        raise Conflict(code="export_missing", field="export", message=message) from exc
 
 
 def export_sweep() -> dict[str, int]:
@@ -219,7 +264,21 @@ def export_sweep() -> dict[str, int]:
         "failed": dead,
         "deliveries": len(deliveries),
         "work_folders": _work_folders_remove(),
+        "uploads_aborted": _uploads_abandoned_abort(),
     }
+
+
+def _uploads_abandoned_abort() -> int:
+    """Multipart uploads of builds that were killed (a build aborts its own when it fails)."""
+    if not store_active():
+        return 0
+    try:
+        return uploads_abandoned_abort(prefix=EXPORTS_PREFIX, older_than_seconds=STALE_AFTER)
+    except (BotoCoreError, ClientError) as exc:
+        # Down, or a key not allowed to list uploads: the rest of the sweep goes on regardless
+        # (a bucket lifecycle rule that aborts incomplete uploads does the same job).
+        logger.warning("export sweep: old uploads not aborted: %s", exc)
+        return 0
 
 
 def _work_folders_remove() -> int:

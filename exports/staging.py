@@ -13,39 +13,42 @@ other core, a batch ahead of the export (``copier``).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
-import shutil
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .archive import EntryBody, ZipWriter
 from .copier import ImageCopier
-from .image_files import ImageUnavailable, file_sha256, image_zip, open_regular
+from .image_files import ImageUnavailable, image_zip, open_regular
 from .staged import Sink, StagedFile
 
-__all__ = ["FolderStaging", "ImageUnavailable", "Staging", "ZipStaging"]
+if TYPE_CHECKING:
+    from .store_images import StoreImages
+
+__all__ = ["ImageUnavailable", "Staging", "ZipStaging"]
 
 logger = logging.getLogger(__name__)
 OUT_BUFFER = 1 << 18  # bytes: a write call per 2 KB image would be a syscall per image
 HASH_BLOCK = 1 << 20
-# Where a hard link is impossible (another filesystem, a filesystem without links), copy.
-LINK_FALLBACK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
 
 
 class Staging:
-    """What the writers see; ``FolderStaging`` and ``ZipStaging`` put the files somewhere.
+    """What the writers see; ``ZipStaging`` (and ``folder_staging.FolderStaging``) put the
+    files somewhere.
 
     A staged file is listed when it is closed; what must wait for its bytes (its place in the
     zip) waits in ``_closing``, in order, until ``_drain``. Used as a context manager, so that a
-    failed export stops its worker lanes before its work folder is removed."""
+    failed export stops its worker lanes before its work folder is removed.
 
-    def __init__(self, work: Path) -> None:
+    Images are files under MEDIA_ROOT, or with ``store`` objects of the object store."""
+
+    def __init__(self, work: Path, *, store: StoreImages | None = None) -> None:
         self.work = work
+        self.store = store
         self.ledger = work / "files.tsv"
         self._ledger = open(self.ledger, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.dirs: set[str] = set()
@@ -69,6 +72,8 @@ class Staging:
         self._open.clear()
         self._closing.clear()
         self._ledger.close()
+        if self.store is not None:
+            self.store.close()
 
     def _staged(
         self, sink: Sink, done: Callable[[str, int], None], then: Callable[[], None]
@@ -128,11 +133,14 @@ class Staging:
         """Add ``convert`` of the image's bytes, read as ``image`` reads them (no symlink, a
         regular file, else ImageUnavailable). ``convert`` raises ImageUnavailable on bytes it
         cannot read; the export skips that task and counts it."""
-        fd, size = open_regular(source)
-        try:
-            data = os.pread(fd, size, 0)
-        finally:
-            os.close(fd)
+        if self.store is not None:
+            data = self.store.read(source)
+        else:
+            fd, size = open_regular(source)
+            try:
+                data = os.pread(fd, size, 0)
+            finally:
+                os.close(fd)
         self.write_bytes(rel, convert(data))
         self.images_converted += 1
 
@@ -159,82 +167,24 @@ class Staging:
         raise NotImplementedError
 
 
-class FolderStaging(Staging):
-    def __init__(self, work: Path, *, link_images: bool = True) -> None:
-        super().__init__(work)
-        self.root = work / "dataset"
-        self.root.mkdir()
-        self._root = str(self.root)
-        self._link = link_images
-        self._manifest_size = 0
-
-    def mkdir(self, rel: str) -> None:
-        if rel not in self.dirs:
-            (self.root / rel).mkdir(parents=True, exist_ok=True)
-            super().mkdir(rel)
-
-    def write_bytes(self, rel: str, data: bytes) -> None:
-        self._parent(rel)
-        with open(f"{self._root}/{rel}", "xb") as handle:
-            handle.write(data)
-        self.record(rel, hashlib.sha256(data).hexdigest(), len(data))
-
-    def open(self, rel: str) -> StagedFile:
-        self._parent(rel)
-        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
-        return self._staged(sink, lambda sha, size: self.record(rel, sha, size), _nothing)
-
-    def open_manifest(self, rel: str) -> StagedFile:
-        sink = open(f"{self._root}/{rel}", "xb")  # noqa: SIM115 - closed by the StagedFile
-
-        def done(sha256: str, size: int) -> None:
-            self.manifest_sha256, self._manifest_size = sha256, size
-
-        return self._staged(sink, done, _nothing)
-
-    def image(self, rel: str, source: str) -> None:
-        fd, size = open_regular(source)
-        try:
-            digest = file_sha256(fd, size)
-            self._parent(rel)
-            self._place(fd, source, f"{self._root}/{rel}")
-        finally:
-            os.close(fd)
-        self.record(rel, digest, size)
-        self.images_copied += 1
-
-    def _place(self, fd: int, source: str, target: str) -> None:
-        if self._link:
-            try:
-                os.link(source, target, follow_symlinks=False)
-                return
-            except OSError as exc:
-                if exc.errno not in LINK_FALLBACK_ERRORS:
-                    raise
-                self._link = False  # this filesystem will not link: stop trying
-        os.lseek(fd, 0, os.SEEK_SET)
-        with os.fdopen(os.dup(fd), "rb") as src, open(target, "xb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-
-    def finish(self) -> tuple[Path, int]:
-        self._drain()
-        return self.root, self.bytes + self._manifest_size
-
-
 class ZipStaging(Staging):
     """Entries go into the zip in the order their files were closed (images: at once); a file
     still being deflated holds back those closed after it, which wait in ``_closing``."""
 
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
+    def __init__(self, work: Path, *, store: StoreImages | None = None) -> None:
+        super().__init__(work, store=store)
         self.path = work / "dataset.zip"
-        # A large buffer: images come in 2 KB pieces, and a write call each is a syscall each.
-        self._out = open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
+        self._out = self._out_open()
         self._central = open(work / "central.bin", "w+b", buffering=OUT_BUFFER)  # noqa: SIM115
         self._zip = ZipWriter(self._out, self._central)
         self._copier: ImageCopier | None = None
         self._spools = 0
         self.sha256 = ""  # of the finished zip
+
+    def _out_open(self) -> BinaryIO:
+        """Where the zip's bytes go: a file in the work folder."""
+        # A large buffer: images come in 2 KB pieces, and a write call each is a syscall each.
+        return open(self.path, "wb", buffering=OUT_BUFFER)  # noqa: SIM115 - closed in finish()
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         if self._copier is not None:  # it would land among the images, out of order
@@ -271,6 +221,9 @@ class ZipStaging(Staging):
     def image(self, rel: str, source: str) -> None:
         if self._copier is not None:  # in the zip already, or ImageUnavailable
             digest, size = self._copier.result(rel)
+        elif self.store is not None:
+            self._drain()
+            digest, size = self.store.zip(self._zip, rel, source)
         else:
             self._drain()
             digest, size = image_zip(self._zip, rel, source)
@@ -285,6 +238,8 @@ class ZipStaging(Staging):
         anything else added before ``close`` would land among the images."""
         if self._zip.position or self._zip.count or self._copier is not None:
             raise RuntimeError("images can be copied ahead only into an empty zip")
+        if self.store is not None:  # the child reads files; objects are fetched ahead here
+            return False
         self._out.flush()
         self._central.flush()
         try:
@@ -348,7 +303,7 @@ class ZipStaging(Staging):
         return self.path, size
 
 
-def _nothing() -> None:
+def _nothing() -> None:  # a staged file with nothing to do once complete
     pass
 
 

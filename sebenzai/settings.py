@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (a redirect, a refusal) gets an id and is timed.
+    "sebenzai.observability.middleware.RequestIdMiddleware",
+    "sebenzai.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sebenzai.common.middleware.ContentSecurityPolicyMiddleware",
@@ -132,7 +135,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP inside the network: a redirect would read as a failure.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 # Cookies are Secure whenever DEBUG is off, so production is HTTPS already: tell browsers so
 # (one year). Browsers ignore the header on plain HTTP; set 0 to turn it off.
@@ -344,9 +347,39 @@ LANG_INFO.setdefault("ha", {"bidi": False, "code": "ha", "name": "Hausa", "name_
 # --- Misc -----------------------------------------------------------------------------------
 TIME_ZONE = "UTC"
 USE_TZ = True
+
+# --- Metrics and logs -------------------------------------------------------------------------
+# GET /metrics (sebenzai/metrics) answers staff, or a scraper sending
+# "Authorization: Bearer <METRICS_TOKEN>"; unset, only staff sessions.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use 32 or more random characters.")
+# gunicorn's workers share the latency histogram through files in this folder (prometheus_client's
+# multiprocess mode; deploy/gunicorn.conf.py empties it at start). Unset: one process's own.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# One JSON object per line on stderr in production, readable text while developing.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT[:40]!r}.")
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL[:40]!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "filters": {"request_id": {"()": "sebenzai.observability.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "sebenzai.observability.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "sebenzai.observability.logs.StderrHandler",  # Python's warnings too
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

@@ -9,6 +9,7 @@ from annotations.api import images, requester, worker
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
 from sebenzai.common.probes import healthz, readyz
+from sebenzai.metrics.views import metrics
 
 router = SimpleRouter()
 router.register("projects", requester.ProjectViewSet, basename="project")
@@ -30,6 +31,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/login/", admin_login_redirect),  # before the admin's own, unlimited, form
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,9 +1,12 @@
-"""Servers the tests start as real processes on loopback: a free port, and an S3-compatible
-object store (moto's server, a maintained S3 implementation for tests) that can be stopped and
-started again on the same port to play a store that is down."""
+"""Servers the tests start as real processes on loopback: a free port, a web node run by the
+production command, and an S3-compatible object store (moto's server, a maintained S3
+implementation for tests) that can be stopped and started again on the same port to play a store
+that is down."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,10 +21,65 @@ HOST = "127.0.0.1"
 S3_KEY_ID, S3_SECRET = "testing-key", "testing-secret"  # moto takes any credentials
 
 
+ROOT = Path(__file__).resolve().parents[1]
+WEB_COMMAND = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "sebenzai.wsgi"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
+
+
+def _answers(url: str, process: subprocess.Popen, timeout: float) -> bool:
+    """Wait until ``url`` answers 2xx while ``process`` runs; whether it did in ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - loopback only
+            return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    return False
+
+
+class WebNode:
+    """One web node as production runs it (``gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi``)
+    on a loopback port, with the environment given; its log goes to ``log_path``."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.base_url = f"http://{HOST}:{self.port}"
+        self.log_path = log_path
+        self._env = {**env, "WEB_BIND": f"{HOST}:{self.port}", "WEB_WORKERS": str(workers)}
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [gunicorn, *WEB_COMMAND[1:]],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its workers are stopped with it
+            )
+        if not _answers(f"{self.base_url}/healthz", self._process, timeout):
+            self.stop()
+            raise RuntimeError(
+                f"gunicorn did not answer on {self.port}: {self.log_path.read_text()}"
+            )
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=10)
 
 
 class S3Server:
@@ -39,15 +97,9 @@ class S3Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"moto_server did not answer on port {self.port} within {timeout:.0f} s")
+        if not _answers(f"{self.endpoint}/moto-api/", self._process, timeout):
+            self.stop()
+            raise RuntimeError(f"moto_server did not answer on port {self.port} in {timeout:.0f} s")
 
     def stop(self) -> None:
         if self._process is not None:

@@ -7,7 +7,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "sebenzai.wsgi"]
@@ -27,14 +28,7 @@ def test_the_image_and_the_compose_file_run_the_same_web_command():
     assert cmd == COMMAND
     assert any("deploy/gunicorn.conf.py" in line for line in dockerfile if line.startswith("COPY"))
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    shell = compose["services"]["web"]["command"]
-    assert shlex.split(shlex.split(shell)[-1].split("&&")[-1]) == COMMAND
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    assert shlex.split(compose["services"]["web"]["command"]) == COMMAND
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -43,7 +37,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_the_config_file_serves_with_gthread_workers_sized_by_the_environment(tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     env = _env(WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2", WEB_THREADS="3")
     command = [GUNICORN, *COMMAND[1:], "--log-level", "debug", "--log-file", str(log)]

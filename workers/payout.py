@@ -29,7 +29,8 @@ class PayoutRow:
 
 
 def payout_rows(*, start: date, end: date) -> list[PayoutRow]:
-    """Workers with answers or points in ``start``..``end`` (whole days, both included).
+    """Workers with answers or points in ``start``..``end`` (whole days, both included); never
+    the crowd simulator's accounts, which nobody is to be paid for.
 
     ``answers`` and ``accepted`` count answers submitted in the period; ``points`` sums the ledger
     rows that became visible in it (and are visible now). Consecutive periods therefore pay every
@@ -49,10 +50,12 @@ def payout_rows(*, start: date, end: date) -> list[PayoutRow]:
             accepted=Count("annotations", filter=Q(annotations__in=accepted_ids), distinct=True),
         )
         .filter(answers__gt=0)
+        .exclude(profile__simulated=True)
         .values_list("username", "answers", "accepted")
     )
     points = dict(
         PointsEntry.objects.filter(visible_at__gte=low, visible_at__lt=high)
+        .exclude(worker__profile__simulated=True)
         .values("worker__username")
         .annotate(total=Sum("points"))
         .values_list("worker__username", "total")

@@ -14,13 +14,14 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsWorker
-from sebenzai.common.errors import DomainError, NotFound
+from sebenzai.common.errors import NotFound
 from sebenzai.common.parsers import JSONParser
 from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
 
-from ..models import Assignment, Project, ProjectStatus
+from ..models import Assignment
+from ..selectors import project_active
 from ..services.assignments import assignment_release, assignment_skip, task_lease_next
-from ..services.submissions import annotation_submit
+from ..services.submissions import NextLease, annotation_submit, lease_after_submit
 from ..translations import project_text
 from .serializers import NextTaskRequestSerializer, SkipSerializer, SubmitSerializer
 
@@ -62,22 +63,13 @@ def next_task(request):
     serializer = NextTaskRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     wanted = serializer.validated_data
-    project = _active_project(wanted.get("project"), field="project")
+    project = project_active(wanted.get("project"), field="project")
     assignment = task_lease_next(
         worker=request.user, project=project, holding=wanted.get("holding")
     )
     if assignment is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(lease_body(assignment))
-
-
-def _active_project(project_id: object | None, *, field: str) -> Project | None:
-    if project_id is None:
-        return None
-    project = Project.objects.filter(pk=project_id, status=ProjectStatus.ACTIVE).first()
-    if project is None:
-        raise NotFound("No active project with this id.", field=field)
-    return project
 
 
 @extend_schema(request=SubmitSerializer, responses={201: dict})
@@ -91,7 +83,7 @@ def submit(request, assignment_id):
     answer = serializer.validated_data
     wanted = answer.get("next")
     # Checked before the answer is stored: a bad ``next`` refuses the whole request.
-    project = _active_project(wanted.get("project"), field="next.project") if wanted else None
+    project = project_active(wanted.get("project"), field="next.project") if wanted else None
     try:
         annotation = annotation_submit(
             assignment_id=assignment_id,
@@ -107,19 +99,21 @@ def submit(request, assignment_id):
         "state": "submitted",
     }
     if wanted is not None:
-        body.update(_next_after_submit(request.user, project or annotation.task.project, wanted))
+        after = lease_after_submit(
+            worker=request.user,
+            project=project or annotation.task.project,
+            holding=wanted.get("holding"),
+        )
+        body.update(_next_body(after))
     return Response(body, status=201)
 
 
-def _next_after_submit(worker, project: Project, wanted: dict) -> dict:
-    """The next lease, leased once the answer is committed: one round trip instead of two. A
-    refusal of the lease (a cool-down) cannot undo the answer, so it comes back beside it."""
-    try:
-        lease = task_lease_next(worker=worker, project=project, holding=wanted.get("holding"))
-    except DomainError as refusal:
+def _next_body(after: NextLease) -> dict:
+    if after.refusal is not None:
+        refusal = after.refusal
         error = {"code": refusal.code, "message": refusal.message, "field": "next"}
         return {"next": None, "next_error": {**error, **refusal.extra}}
-    return {"next": lease_body(lease) if lease is not None else None}
+    return {"next": lease_body(after.assignment) if after.assignment is not None else None}
 
 
 @extend_schema(request=SkipSerializer, responses={200: dict})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,13 +13,21 @@ from django.utils import timezone
 
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
-from sebenzai.common.errors import Conflict, SlowDown
+from sebenzai.common.errors import Conflict, DomainError, SlowDown
 
-from ..models import Annotation, Assignment, AssignmentState, ProjectBlock, Task
+from ..models import Annotation, Assignment, AssignmentState, Project, ProjectBlock, Task
 from ..payloads import PayloadRules, answers_same, payload_validate
-from .assignments import lease_expire_if_due
+from .assignments import lease_expire_if_due, task_lease_next
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NextLease:
+    """The lease taken right after an answer (None: nothing left), or the refusal that met it."""
+
+    assignment: Assignment | None
+    refusal: DomainError | None = None
 
 
 def rules_for(task: Task) -> PayloadRules:
@@ -136,3 +145,15 @@ def _answer_counted(task_id: object) -> tuple[int, int, bool]:
         cursor.execute(ANSWER_COUNTED_SQL, [pk])
         answers, target, is_gold = cursor.fetchone()
     return answers, target, bool(is_gold)
+
+
+def lease_after_submit(
+    *, worker: AbstractBaseUser, project: Project, holding: object | None
+) -> NextLease:
+    """The next lease, taken once the answer is committed (one round trip instead of two). A
+    refusal of the lease (a cool-down) cannot undo the stored answer, so it is returned beside
+    it rather than raised."""
+    try:
+        return NextLease(task_lease_next(worker=worker, project=project, holding=holding))
+    except DomainError as refusal:
+        return NextLease(None, refusal)

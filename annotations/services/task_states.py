@@ -75,10 +75,13 @@ def task_send_to_review(*, task: Task, confidence: float) -> None:
 
 def task_settle(*, task: Task, label: dict | None, confidence: float | None) -> None:
     """An admin's decision: accepted with ``label``, or rejected (no label: the image is
-    unusable). Caller holds the task row lock."""
+    unusable). A person decided, whatever a model did before, so the export no longer counts it
+    as accepted by a model. Caller holds the task row lock."""
     task.state = TaskState.ACCEPTED if label is not None else TaskState.REJECTED
     task.accepted_label, task.confidence, task.decided_at = label, confidence, timezone.now()
-    task.save(update_fields=["state", "accepted_label", "confidence", "decided_at"])
+    task.accepted_by_model = False
+    fields = ["state", "accepted_label", "confidence", "decided_at", "accepted_by_model"]
+    task.save(update_fields=fields)
 
 
 def task_reopen_for_review(*, task: Task, confidence: float | None) -> None:

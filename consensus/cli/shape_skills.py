@@ -15,6 +15,7 @@ and fuse every image each round.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,25 +92,33 @@ def with_gold(
     return beta_means(worker, grade, weights, slots.n_workers)
 
 
-def box_fusions(
-    tasks: dict[str, Answers],
-    workers: Sequence[str],
-    labels: list[str],
-    gold: dict[str, Answers],
-    iou: float,
-    rounds: int,
-) -> tuple[list[BoxFusion], np.ndarray]:
+@dataclass(frozen=True)
+class ShapeRun:
+    """What a fusion of one shapes file reads: per task each worker's objects, the workers and
+    labels seen, the gold sets, the IoU that matches two shapes, and the skill rounds."""
+
+    tasks: dict[str, Answers]
+    workers: Sequence[str]
+    labels: list[str]
+    gold: dict[str, Answers]
+    iou: float
+    rounds: int
+
+
+def box_fusions(run: ShapeRun) -> tuple[list[BoxFusion], np.ndarray]:
     """Per task the fusion, and per worker the presence accuracy learnt (--skills-out)."""
-    slots = Slots(tasks, workers)
+    slots = Slots(run.tasks, run.workers)
     answers = _answers(
-        tasks, lambda objects: np.array([o["bbox"] for o in objects], dtype=float).reshape(-1, 4)
+        run.tasks,
+        lambda objects: np.array([o["bbox"] for o in objects], dtype=float).reshape(-1, 4),
     )
     presence = np.full(slots.n_workers, PRIOR.accuracy)
     label = presence.copy()
-    clusters = cluster_boxes_many(answers, labels, iou_threshold=iou)
-    if gold and rounds:
-        _, gold_presence, gold_label = gold_grades(tasks, gold, iou, "bbox")
-    for _ in range(rounds):
+    clusters = cluster_boxes_many(answers, run.labels, iou_threshold=run.iou)
+    gold = bool(run.gold)
+    if gold and run.rounds:
+        _, gold_presence, gold_label = gold_grades(run.tasks, run.gold, run.iou, "bbox")
+    for _ in range(run.rounds):
         agree = clusters.agreement(presence[slots.worker], label[slots.worker])
         ones = np.ones(len(slots.worker))
         share = np.divide(
@@ -122,33 +131,28 @@ def box_fusions(
         else:
             presence = beta_means(slots.worker, agree.presence, ones, slots.n_workers)
             label = beta_means(slots.worker, share, label_weight, slots.n_workers)
-    return clusters.fuse(labels, presence[slots.worker], label[slots.worker]), presence
+    return clusters.fuse(run.labels, presence[slots.worker], label[slots.worker]), presence
 
 
-def polygon_fusions(
-    tasks: dict[str, Answers],
-    workers: Sequence[str],
-    labels: list[str],
-    gold: dict[str, Answers],
-    iou: float,
-    rounds: int,
-) -> tuple[list[PolygonFusion], np.ndarray]:
+def polygon_fusions(run: ShapeRun) -> tuple[list[PolygonFusion], np.ndarray]:
     """Per task the fusion, and per worker the accuracy learnt."""
     from ..algorithms.polygons import fuse_polygons  # loaded for polygon runs only
 
-    slots = Slots(tasks, workers)
+    slots = Slots(run.tasks, run.workers)
     answers = _answers(
-        tasks, lambda objects: [np.asarray(o["points"], dtype=float) for o in objects]
+        run.tasks, lambda objects: [np.asarray(o["points"], dtype=float) for o in objects]
     )
-    gold_f1 = gold_grades(tasks, gold, iou, "polygon")[0] if gold and rounds else None
+    gold_f1 = None
+    if run.gold and run.rounds:
+        gold_f1 = gold_grades(run.tasks, run.gold, run.iou, "polygon")[0]
     accuracy = np.full(slots.n_workers, PRIOR.accuracy)
-    for round_ in range(rounds + 1):
+    for round_ in range(run.rounds + 1):
         p = slots.by_task(accuracy[slots.worker])
         fused = [
-            fuse_polygons(shapes, acc, labels, iou_threshold=iou)
+            fuse_polygons(shapes, acc, run.labels, iou_threshold=run.iou)
             for shapes, acc in zip(answers, p, strict=True)
         ]
-        if round_ == rounds:
+        if round_ == run.rounds:
             return fused, accuracy
         agreement = np.array([a for f in fused for a in f.agreement], dtype=float)
         ones = np.ones(len(agreement))

@@ -18,7 +18,7 @@ from typing import IO
 from ..algorithms.clusters import Fusion
 from .files import InputError, finite, json_lines, warn, write_csv
 from .repair import InvalidPolygons
-from .shape_skills import SKILL_ROUNDS, box_fusions, polygon_fusions
+from .shape_skills import SKILL_ROUNDS, ShapeRun, box_fusions, polygon_fusions
 
 KEYS = {"bbox": ("boxes", "bbox"), "polygon": ("polygons", "points")}
 
@@ -112,7 +112,7 @@ def aggregate_shapes(args: argparse.Namespace, out: IO[str]) -> None:
     workers = sorted({w for answers in tasks.values() for w in answers})
     rounds = SKILL_ROUNDS if args.method == "fusion" else 0
     fuse = box_fusions if args.kind == "bbox" else polygon_fusions
-    fused, skill = fuse(tasks, workers, labels, gold, args.iou, rounds)
+    fused, skill = fuse(ShapeRun(tasks, workers, labels, gold, args.iou, rounds))
     _write(out, args.kind, zip(tasks, fused, strict=True))
     if args.skills_out:
         with open(args.skills_out, "w", newline="", encoding="utf-8") as handle:

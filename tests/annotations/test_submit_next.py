@@ -105,14 +105,14 @@ def test_next_in_a_project_that_was_paused_gives_nothing(make_project, worker_cl
 def test_a_lease_refused_after_the_answer_comes_back_beside_the_stored_answer(
     project, worker_client, monkeypatch
 ):
-    from annotations.api import worker as worker_api
+    from annotations.services import submissions
     from sebenzai.common.errors import SlowDown
 
     def cooling_down(**_):
         raise SlowDown(code="too_many_skips", field="assignment", message="Take a break.")
 
     first = lease(worker_client, project)
-    monkeypatch.setattr(worker_api, "task_lease_next", cooling_down)
+    monkeypatch.setattr(submissions, "task_lease_next", cooling_down)
     response = _submit(worker_client, first["assignment"], next={})
     assert response.status_code == 201
     body = response.json()

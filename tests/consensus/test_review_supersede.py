@@ -74,6 +74,14 @@ def test_a_second_decision_supersedes_the_first_paying_and_grading_the_differenc
     assert version_of(task) == first.version + 2
 
 
+def test_a_task_a_model_had_accepted_is_no_longer_the_models_once_an_admin_decides(disputed, admin):
+    # given a task the model accepted and the batch re-score sent back to review
+    Task.objects.filter(pk=disputed.pk).update(accepted_by_model=True)
+    # when an admin decides it, then the decision is a person's
+    decide(disputed, admin, "accept_fused")
+    assert Task.objects.get(pk=disputed.pk).accepted_by_model is False
+
+
 def test_a_retried_decision_is_refused_and_pays_nothing_more(disputed, worker_clients, admin):
     version = version_of(disputed)
     decide(disputed, admin, "pick", annotation_id=taxi_of(disputed).pk)

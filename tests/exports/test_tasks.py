@@ -82,7 +82,13 @@ def test_the_sweeper_requeues_lost_builds_fails_hopeless_ones_and_clears_dead_wo
     os.utime(dead, (time.time() - STALE_AFTER - 5,) * 2)
     counts = export_sweep()
     assert sent == [str(lost.pk)]
-    assert counts == {"builds": 1, "failed": 1, "deliveries": 0, "work_folders": 1}
+    assert counts == {
+        "builds": 1,
+        "failed": 1,
+        "deliveries": 0,
+        "work_folders": 1,
+        "uploads_aborted": 0,
+    }
     hopeless.refresh_from_db()
     assert hopeless.state == ExportState.FAILED
     assert hopeless.error_code == "export_failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -56,8 +57,9 @@ def celery_worker_on(transactional_db):
             if kinds is None
             else [jobs.queue_name(kind, queue) for kind in kinds]
         )
+        node = f"{queue}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"  # two may share a base
         celery_bin = str(Path(sys.executable).with_name("celery"))
-        command = [celery_bin, "-A", "sebenzai", "worker", "-Q", ",".join(names), "-c", "1",
+        command = [celery_bin, "-A", "sebenzai", "worker", "-Q", ",".join(names), "-c", "1", "-n", node,
                    "--pool=prefork", "--without-gossip", "--without-mingle", "-l", "warning"]  # fmt: skip
         process = subprocess.Popen(
             command,
@@ -71,7 +73,7 @@ def celery_worker_on(transactional_db):
         _use_broker(broker_url)
         _conf_set("task_always_eager", False)
         _conf_set("task_default_queue", queue)
-        _wait_until_ready(names[0])
+        _wait_until_ready(node)
         return process
 
     try:
@@ -112,16 +114,16 @@ def queue_without_worker(transactional_db):
         yield queue
     finally:
         with celery_app.connection_for_write() as broker:
-            broker.default_channel.queue_delete(queue)
+            for name in jobs.queue_names(queue):
+                broker.default_channel.queue_delete(name)
         _conf_set("task_always_eager", old[0])
         _conf_set("task_default_queue", old[1])
         _use_broker(old[2])
 
 
-def _wait_until_ready(queue: str, timeout: float = 30.0) -> None:
+def _wait_until_ready(node: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        replies = celery_app.control.ping(timeout=0.5)
-        if replies:
+        if celery_app.control.ping(destination=[node], timeout=0.5):
             return
-    raise RuntimeError(f"the Celery worker for {queue} did not answer within {timeout:.0f} s")
+    raise RuntimeError(f"the Celery worker {node} did not answer within {timeout:.0f} s")

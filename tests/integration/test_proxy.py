@@ -32,6 +32,7 @@ from accounts.services import user_create
 from annotations.services.projects import project_create
 from tests.helpers import png_bytes
 from tests.integration.helpers import ROOT, worker_env
+from tests.processes import free_port
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "sebenzai.conf.template"
 COMPOSE = ROOT / "docker-compose.yml"
@@ -120,23 +121,17 @@ def test_compose_puts_the_proxy_in_front():
     assert proxy["environment"]["UPSTREAM"] == "web:8000"
     mount = f"./{TEMPLATE.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro"
     assert mount in proxy["volumes"]
-    assert services["web"]["command"].endswith('gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi"')
+    assert services["web"]["command"] == "gunicorn -c deploy/gunicorn.conf.py sebenzai.wsgi"
 
 
 # -- the processes --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _gunicorn_command(port: int) -> list[str]:
     """docker-compose's web command, with this port and 1 worker x GUNICORN_THREADS threads
     (flags on the command line win over deploy/gunicorn.conf.py's settings)."""
     shell = yaml.safe_load(COMPOSE.read_text())["services"]["web"]["command"]
-    command = shlex.split(shlex.split(shell)[-1].split("&&")[-1])
+    command = shlex.split(shell)
     assert command[0] == "gunicorn", command
     sized = ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(GUNICORN_THREADS)]
     return [str(Path(sys.executable).with_name("gunicorn")), *sized, *command[1:]]
@@ -186,7 +181,7 @@ def accounts(transactional_db):
 
 @pytest.fixture
 def app_port(accounts):
-    port = _free_port()
+    port = free_port()
     env = {
         **worker_env(settings.REDIS_URL or ""),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -212,7 +207,7 @@ def app_port(accounts):
 def proxy(app_port, tmp_path):
     """Debian's nginx with the shipped server block, rendered as the nginx image's entrypoint
     renders it, inside an http block whose pid, logs and temp paths are this test's."""
-    port, root = _free_port(), tmp_path / "nginx"
+    port, root = free_port(), tmp_path / "nginx"
     root.mkdir()
     server = TEMPLATE.read_text()
     server = server.replace("${UPSTREAM}", f"127.0.0.1:{app_port}")

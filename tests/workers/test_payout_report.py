@@ -49,6 +49,17 @@ def test_the_report_counts_answers_and_accepted_ones_in_the_period_and_points_ma
     assert rows == [{"worker": w0.user.username, "answers": "2", "accepted": "1", "points": "15"}]
 
 
+def test_the_crowd_simulators_accounts_are_never_on_the_report(worker_clients, make_project):
+    project = make_project(images=2)
+    real, bot = worker_clients[:2]
+    bot.user.profile.simulated = True
+    bot.user.profile.save(update_fields=["simulated"])
+    for client in (real, bot):
+        pay(answer(client, project, {"label": "car"}, at=DAY), 10, visible_at=DAY)
+    rows = report("--from", "2026-11-10", "--to", "2026-11-10")
+    assert [row["worker"] for row in rows] == [real.user.username]
+
+
 def test_consecutive_periods_pay_each_ledger_row_once(worker_client, make_project):
     project = make_project(images=2)
     first = answer(worker_client, project, {"label": "car"}, at=DAY)

@@ -1,5 +1,6 @@
 """``manage.py export_dataset PROJECT --format ... --out PATH``: the same snapshot an API export
-builds, written to a folder (or one zip) on this machine."""
+builds, written to a folder (or one zip) on this machine; the images are read from the object
+store when one is configured (S3_BUCKET)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from exports.dataset import DatasetResult, dataset_write
 from exports.models import ExportFormat
 from exports.options import export_options_build, split_parse
 from sebenzai.common.errors import DomainError
+from sebenzai.common.object_store import store_down
 
 
 class ProgressBar:
@@ -113,6 +115,12 @@ class Command(BaseCommand):
                 )
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from exc
+        except Exception as exc:
+            if not store_down(exc):
+                raise
+            # Nothing was written at --out: the work folder went with the failure.
+            message = f"store: the file store did not answer ({type(exc).__name__}); try again."
+            raise CommandError(message) from exc
         self._report(result)
 
     def _report(self, result: DatasetResult) -> None:
