@@ -9,6 +9,10 @@ failed, the answer not valid for the task) is recorded as an OnnxRunFailure: cou
 tried again, and never the end of the job. Then the lease is given back and the job sends itself
 again while tasks are left.
 
+A file store that is down is nobody's fault: the job stores what it has done and ends without
+sending itself again, the model and its tasks stay as they were, and the beat's sweep sends the
+job once more.
+
 Safe to run twice: what is stored is skipped next time, a failure is recorded once (a unique
 constraint), and a second job finds the lease held and leaves. A killed job's lease runs out
 after LEASE_SECONDS, and the beat (``onnx_models_due``) sends the job for every pending or ready
@@ -37,6 +41,7 @@ from annotations.services.submissions import rules_for
 from sebenzai import jobs
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import Conflict, DomainError, PayloadInvalid
+from sebenzai.common.object_store import store_down
 
 from .model_files import ModelFileUnreadable, model_file_read, onnx_available
 from .models import ModelVersion, OnnxModel, OnnxModelState, OnnxRunFailure, Prediction
@@ -118,6 +123,7 @@ def _batch(row: OnnxModel) -> BatchReport:
     deadline = time.monotonic() + BATCH_SECONDS
     items: list[PredictionItem] = []
     failures: list[OnnxRunFailure] = []
+    store_is_down = False
     fields = ("id", "project_id", "image", "sha256", "image_format", "width", "height")
     for task in _tasks_due(row).only(*fields)[:BATCH_TASKS]:
         if time.monotonic() > deadline:
@@ -129,14 +135,23 @@ def _batch(row: OnnxModel) -> BatchReport:
             failure = OnnxRunFailure(model=row, task=task, code=exc.code, message=exc.message[:500])
             failures.append(failure)
             continue
+        except Exception as exc:
+            if not store_down(exc):
+                raise
+            # Keep what is done; the beat sends the job again, rather than this job sending
+            # itself over and over while the store is down.
+            logger.warning("file store down: model %s stops its batch", row.pk)
+            store_is_down = True
+            break
         items.append(PredictionItem(str(task.pk), payload, f"tasks[{len(items)}]"))
     predicted = _store(project, row.version, items)
     _failures_record(row, failures)
-    return BatchReport(predicted, len(failures), _tasks_due(row).exists())
+    return BatchReport(predicted, len(failures), not store_is_down and _tasks_due(row).exists())
 
 
 def _load(row: OnnxModel) -> LoadedModel | None:
-    """The model ready to run; None, and the model marked failed, if it no longer loads."""
+    """The model ready to run; None, and the model marked failed, if it no longer loads (or,
+    not marked, if the file store is down)."""
     from .onnx import ModelSpec, model_load  # the optional extra, known to be installed
 
     try:
@@ -144,6 +159,12 @@ def _load(row: OnnxModel) -> LoadedModel | None:
     except (ModelFileUnreadable, PayloadInvalid) as exc:
         error = str(exc)[:500]
         OnnxModel.objects.filter(pk=row.pk).update(state=OnnxModelState.FAILED, last_error=error)
+        return None
+    except Exception as exc:
+        if not store_down(exc):
+            raise
+        # Not the model's fault: it stays runnable, and the beat sends the job again.
+        logger.warning("file store down: model %s not loaded, left to the next sweep", row.pk)
         return None
     OnnxModel.objects.filter(pk=row.pk, state=OnnxModelState.PENDING).update(
         state=OnnxModelState.READY
@@ -188,6 +209,8 @@ def _image_of(task: Task) -> Image.Image:
         Image.DecompressionBombError,
         SuspiciousFileOperation,
     ) as exc:
+        if store_down(exc):  # botocore's timeouts are OSErrors too: not the image's fault
+            raise
         raise TaskUnpredictable("image_unreadable", "The task's image cannot be read.") from exc
     return image
 

@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from annotations.api import requester, worker
+from annotations.api import images, requester, worker
 from sebenzai.common.auth_views import ThrottledLoginView, admin_login_redirect
 from sebenzai.common.errors import json_error_view, not_found_view, server_error_view
 from sebenzai.common.probes import healthz, readyz
@@ -21,7 +21,7 @@ api_v1 = [
     path("work/assignments/<uuid:assignment_id>/submit/", worker.submit, name="work-submit"),
     path("work/assignments/<uuid:assignment_id>/skip/", worker.skip, name="work-skip"),
     path("work/assignments/<uuid:assignment_id>/release/", worker.release, name="work-release"),
-    path("tasks/<uuid:task_id>/image/", worker.task_image, name="task-image"),
+    path("tasks/<uuid:task_id>/image/", images.task_image, name="task-image"),
     path("", include("exports.urls")),
     path("", include("predictions.urls")),
     path("staff/", include("consensus.api.urls")),

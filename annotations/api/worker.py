@@ -1,11 +1,6 @@
 """Worker endpoints: lease the next task (or one beyond those held, to prefetch), submit an answer,
-skip, give a prefetched lease back; task images, scaled on request; feedback on check tasks."""
+skip, give a prefetched lease back; feedback on check tasks. Task images: annotations/api/images.py."""
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,13 +14,12 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsWorker
-from sebenzai.common.errors import DomainError, NotFound
+from sebenzai.common.errors import NotFound
 from sebenzai.common.parsers import JSONParser
 from sebenzai.common.throttles import SubmitThrottle, WorkThrottle
 
-from ..images import CONTENT_TYPES, image_scale, scaled_name, scaled_size_for
-from ..models import Assignment, Task
-from ..selectors import project_active, task_image_readable
+from ..models import Assignment
+from ..selectors import project_active
 from ..services.assignments import assignment_release, assignment_skip, task_lease_next
 from ..services.submissions import NextLease, annotation_submit, lease_after_submit
 from ..translations import project_text
@@ -152,66 +146,3 @@ def _give_back(request, assignment_id, give_back) -> Response:
     except Assignment.DoesNotExist as exc:
         raise NotFound(**NO_SUCH_ASSIGNMENT) from exc
     return Response({"assignment": str(assignment.pk), "state": assignment.state})
-
-
-IMAGE_HEADERS = {
-    "Content-Security-Policy": "sandbox; default-src 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "private, max-age=86400",
-}
-
-
-def requested_size(request) -> int | None:
-    """The ``size`` query parameter: the longest side wanted, in px, or None for the original."""
-    raw = request.query_params.get("size")
-    if raw is None:
-        return None
-    if not raw.isdigit() or not 16 <= int(raw) <= 10_000:
-        raise DomainError(
-            code="invalid_size", field="size", message="Expected a whole number of px, 16 to 10000."
-        )
-    return scaled_size_for(int(raw))
-
-
-def scaled_image(task: Task, size: int) -> bytes:
-    """The cached scaled copy, made on first request. Named by content hash and size, so a copy
-    is valid for as long as the image exists, and two racing requests write the same bytes."""
-    name = scaled_name(sha256=task.sha256, size=size)
-    if default_storage.exists(name):
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
-    with default_storage.open(task.image, "rb") as handle:
-        content = image_scale(handle.read(), size=size)
-    saved = default_storage.save(name, ContentFile(content))
-    if saved != name:  # another request saved it first; keep theirs
-        default_storage.delete(saved)
-    return content
-
-
-@extend_schema(responses={(200, "image/*"): bytes})
-@api_view(["GET"])
-def task_image(request, task_id):
-    """The image bytes, to the owner, staff and the worker holding a live lease. Served with the
-    type of the format we detected, never sniffed, and sandboxed should a browser open it.
-    With ``?size=N`` a WebP copy whose longest side is about N px (never larger than the
-    original): coordinates stay in original pixels, as the page draws the copy at full size.
-    Without ``size``, a request that says ``Save-Data: on`` gets a copy of SAVE_DATA_IMAGE_PX."""
-    size = requested_size(request)
-    if size is None and request.headers.get("Save-Data") == "on":
-        # The browser's data saver: unless a size is asked for, no more than a phone needs.
-        size = scaled_size_for(settings.SEBENZAI["SAVE_DATA_IMAGE_PX"])
-    task = Task.objects.select_related("project").filter(pk=task_id).first()
-    if task is None or not task_image_readable(task=task, user=request.user):
-        raise NotFound()
-    extension = task.image.rsplit(".", 1)[-1]
-    if size is not None and size < max(task.width, task.height):
-        response = HttpResponse(scaled_image(task, size), content_type="image/webp")
-        extension = "webp"
-    else:
-        handle = default_storage.open(task.image, "rb")
-        response = FileResponse(handle, content_type=CONTENT_TYPES[task.image_format])
-    response["Content-Disposition"] = f'inline; filename="{task.pk}.{extension}"'
-    for header, value in IMAGE_HEADERS.items():
-        response[header] = value
-    patch_vary_headers(response, ["Save-Data"])
-    return response

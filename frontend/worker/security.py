@@ -11,14 +11,13 @@ from django.http import HttpRequest, HttpResponse
 
 from sebenzai.common.middleware import content_security_policy
 
-WORKER_CSP = content_security_policy(style_src="'self'")
-
 
 def worker_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response.setdefault("Content-Security-Policy", WORKER_CSP)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(style_src="'self'")
         return response
 
     return wrapped

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .errors import BODY, error_body, not_found_view, server_error_view
+from .store_urls import store_origin
 
 
 class ApiBodyLimitMiddleware:
@@ -54,13 +55,16 @@ class ApiJsonErrorsMiddleware:
 # a template forgot to escape it. Inline style attributes stay allowed (the admin and the API docs
 # use them; they cannot run code). Pages may send a stricter policy of their own.
 def content_security_policy(*, style_src: str = "'self' 'unsafe-inline'") -> str:
-    """The platform's policy; pages with no inline style at all may pass ``style_src="'self'"``."""
+    """The platform's policy; pages with no inline style at all may pass ``style_src="'self'"``.
+    Built per response: images may come from the object store's origin, where a permitted image
+    request redirects (MEDIA_DELIVERY=redirect), and the store is configuration, not code."""
+    store = store_origin()
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             f"style-src {style_src}",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob: {store}" if store else "img-src 'self' data: blob:",
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
@@ -68,9 +72,6 @@ def content_security_policy(*, style_src: str = "'self' 'unsafe-inline'") -> str
             "frame-ancestors 'none'",
         ]
     )
-
-
-CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 class ContentSecurityPolicyMiddleware:
@@ -81,5 +82,6 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = content_security_policy()
         return response

@@ -8,7 +8,9 @@ ready. The answer names each check, never a host, address or message that could 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from botocore.config import Config
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -27,7 +29,38 @@ def storage_check() -> None:
         if not os.access(root, os.W_OK | os.X_OK):
             raise PermissionError("MEDIA_ROOT is not writable")
         return
-    default_storage.exists(".readyz")  # any other store: one round trip to it
+    _object_store_ping()
+
+
+def _object_store_ping() -> None:
+    """HEAD of the bucket (a deleted bucket or refused credentials fail it too) on a client of
+    its own that gives up within about STORE_PING_SECONDS: the storage's client waits 3 s to
+    connect and tries twice, which is right for an upload and too slow for a probe."""
+    _ping_client().head_bucket(Bucket=default_storage.bucket_name)
+
+
+STORE_PING_SECONDS = 1.5
+
+
+def _ping_client() -> Any:
+    storage = default_storage
+    key = (storage.endpoint_url, storage.region_name, storage.access_key, storage.bucket_name)
+    if key not in _ping_clients:
+        config = Config(
+            connect_timeout=STORE_PING_SECONDS,
+            read_timeout=STORE_PING_SECONDS,
+            retries={"total_max_attempts": 1, "mode": "standard"},  # no retry
+            signature_version="s3v4",
+            s3={"addressing_style": storage.addressing_style or "auto"},
+        )
+        session = storage._create_session()  # the storage's own credentials (keys or a role)
+        _ping_clients[key] = session.client(
+            "s3", endpoint_url=storage.endpoint_url, region_name=storage.region_name, config=config
+        )
+    return _ping_clients[key]
+
+
+_ping_clients: dict[tuple, Any] = {}
 
 
 @never_cache
