@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from rest_framework import status  # type: ignore[import-untyped]
 
 from sebenzai.common.errors import Conflict, DomainError
 from sebenzai.common.object_store import object_missing
+from sebenzai.common.store_urls import signed_url
 
 from .models import Export, ExportState
 from .services import export_file, export_name
@@ -68,12 +68,11 @@ def export_download(*, export: Export) -> ExportDownload:
     if settings.MEDIA_DELIVERY == "stream":
         got = _stored(store_client().get_object, name)
         return ExportDownload(filename, file=got["Body"], size=int(got["ContentLength"]))
-    _stored(store_client().head_object, name)  # a URL to a missing object would be S3's 404
-    parameters = {
-        "ResponseContentDisposition": content_disposition_header(True, filename),
-        "ResponseContentType": CONTENT_TYPE,
-    }
-    url = default_storage.url(name, parameters=parameters)  # type: ignore[call-arg]
+    disposition = content_disposition_header(True, filename)
+    try:
+        url = signed_url(name, content_type=CONTENT_TYPE, disposition=disposition)
+    except FileNotFoundError as exc:
+        raise ExportGone from exc
     return ExportDownload(filename, url=url)
 
 

@@ -68,9 +68,9 @@ class OnnxModel(TimeStampedModel):
     """An uploaded ONNX file that makes its model version's predictions here (predictions/runs.py).
 
     ``spec`` holds the ModelSpec's fields as the requester declared them (task, input_size,
-    class_labels, score_threshold, iou_threshold, mean, std). The file is stored by content at
-    ``<MEDIA_ROOT>/models/<sha256>.onnx`` (predictions/model_files.py) and read back only if its
-    digest still matches. ``running_until`` is the lease of the one job running it: a second job
+    class_labels, score_threshold, iou_threshold, mean, std). The file is stored by content as
+    ``models/<sha256>.onnx``, under MEDIA_ROOT or in the object store (predictions/model_files.py),
+    and read back only if its digest still matches. ``running_until`` is the lease of the one job running it: a second job
     (the beat's, a redelivery) finds it held and leaves, so batches never run twice at once."""
 
     version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="onnx")

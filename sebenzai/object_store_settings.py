@@ -36,11 +36,11 @@ def object_store_settings() -> dict:
             "addressing_style": "path" if endpoint else "auto",
             "file_overwrite": True,  # images are named by their content: same name, same bytes
             # A store that is down fails a request in seconds (a 503), not after boto3's minutes
-            # of default retries.
+            # of default retries: two attempts in all.
             "client_config": Config(
                 connect_timeout=env_float("S3_CONNECT_TIMEOUT", 3.0),
                 read_timeout=env_float("S3_READ_TIMEOUT", 20.0),
-                retries={"max_attempts": 2, "mode": "standard"},
+                retries={"total_max_attempts": 2, "mode": "standard"},
                 signature_version="s3v4",
                 s3={"addressing_style": "path" if endpoint else "auto"},
             ),
