@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,10 @@ class S3Server:
             self.stop()
             raise RuntimeError(f"moto_server did not answer on port {self.port} in {timeout:.0f} s")
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
@@ -145,3 +151,28 @@ class Bucket:
     def keys(self) -> list[str]:
         listed = self.client.list_objects_v2(Bucket=self.name)
         return sorted(item["Key"] for item in listed.get("Contents", []))
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Every object's bytes, by key."""
+        get = self.client.get_object
+        return {key: get(Bucket=self.name, Key=key)["Body"].read() for key in self.keys()}
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The store down for the block: the server stopped, then started again on its port
+        with this bucket as it was (moto keeps objects in memory only: they are put back)."""
+        kept = self.snapshot()
+        self.server.stop()
+        try:
+            yield
+        finally:
+            self.restore(kept)
+
+    def restore(self, kept: dict[str, bytes]) -> None:
+        """After the server was stopped: start it again with the bucket and ``kept`` in it."""
+        if self.server.running:
+            return
+        self.server.start()
+        self.client.create_bucket(Bucket=self.name)
+        for key, data in kept.items():
+            self.client.put_object(Bucket=self.name, Key=key, Body=data)

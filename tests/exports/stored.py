@@ -3,9 +3,7 @@ bucket to the local disk (the same project on both stores), a store that is down
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 from annotations.models import Project
@@ -50,23 +48,3 @@ def images_to_local_disk(bucket: Bucket, settings) -> None:
 
 def image_replace(bucket: Bucket, key: str, data: bytes) -> None:
     bucket.client.put_object(Bucket=bucket.name, Key=key, Body=data)
-
-
-@contextlib.contextmanager
-def store_down(bucket: Bucket) -> Iterator[None]:
-    """The S3 server stopped for the block, then started again on the same port with the
-    bucket made again and its objects put back (moto loses them on a restart)."""
-    kept = {key: object_bytes(bucket, key) for key in bucket.keys()}  # noqa: SIM118 - a listing, not a dict
-    bucket.server.stop()
-    try:
-        yield
-    finally:
-        store_up(bucket, kept)
-
-
-def store_up(bucket: Bucket, kept: dict[str, bytes]) -> None:
-    if bucket.server._process is None:
-        bucket.server.start()
-        bucket.client.create_bucket(Bucket=bucket.name)
-        for key, data in kept.items():
-            bucket.client.put_object(Bucket=bucket.name, Key=key, Body=data)

@@ -13,7 +13,7 @@ from exports.models import ExportState
 from exports.services import export_build, export_file, export_name
 from exports.webhooks import export_event
 from tests.exports.helpers import tree_bytes
-from tests.exports.stored import export_new, object_bytes, sha256, store_down
+from tests.exports.stored import export_new, object_bytes, sha256
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def test_a_store_that_is_down_is_a_503_and_the_export_stays_ready(
     requester_client, stored_export, object_store, settings, delivery
 ):
     settings.MEDIA_DELIVERY = delivery
-    with store_down(object_store):
+    with object_store.stopped():
         response = requester_client.get(_url(stored_export))
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "store_unavailable"
@@ -130,7 +130,7 @@ def test_the_command_with_the_store_down_exits_with_one_readable_line(
     object_store, accepted_project, tmp_path
 ):
     project = accepted_project("bbox", images=2)
-    with store_down(object_store), pytest.raises(CommandError) as failed:
+    with object_store.stopped(), pytest.raises(CommandError) as failed:
         call_command("export_dataset", str(project.pk), format="coco", out=str(tmp_path / "x"))
     assert str(failed.value).startswith("store: the file store did not answer")
     assert "\n" not in str(failed.value)

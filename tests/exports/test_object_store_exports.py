@@ -20,8 +20,6 @@ from tests.exports.stored import (
     images_to_local_disk,
     object_bytes,
     sha256,
-    store_down,
-    store_up,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +98,7 @@ def test_a_store_that_goes_down_during_a_build_leaves_it_pending_and_the_retry_p
     # given a project on the store, and an export of it already published
     project = accepted_project("bbox", images=6)
     first = export_build(export_id=str(export_new(project).pk))
-    kept = {key: object_bytes(object_store, key) for key in object_store.keys()}  # noqa: SIM118 - a listing, not a dict
+    kept = object_store.snapshot()
     # when the store stops in the middle of the next build (after its second image)
     monkeypatch.setattr(store_images, "WINDOW", 1)  # fetch one at a time, so it is mid-way
     real_zip = store_images.StoreImages.zip
@@ -121,7 +119,7 @@ def test_a_store_that_goes_down_during_a_build_leaves_it_pending_and_the_retry_p
         assert attempt.state == ExportState.PENDING
         assert (attempt.attempts, attempt.error_code) == (1, "store_unavailable")
     finally:
-        store_up(object_store, kept)
+        object_store.restore(kept)
     # and once the store is back, the retry publishes the zip; the first is still there
     monkeypatch.setattr(store_images.StoreImages, "zip", real_zip)
     retried = export_build(export_id=str(second.pk))
@@ -137,7 +135,7 @@ def test_an_export_fails_with_a_readable_error_only_after_its_attempts(
 ):
     project = accepted_project("bbox", images=3)
     export = export_new(project)
-    with store_down(object_store):
+    with object_store.stopped():
         for _ in range(MAX_ATTEMPTS):
             built = export_build(export_id=str(export.pk))
     assert built.state == ExportState.FAILED

@@ -13,7 +13,7 @@ from django.conf import settings
 from exports.models import Export, ExportState
 from exports.services import export_name
 from exports.tasks import STORE_RETRY_IN
-from tests.exports.stored import object_bytes, sha256, store_up
+from tests.exports.stored import object_bytes, sha256
 from tests.integration.conftest import celery_worker_on  # noqa: F401 - the fixture
 from tests.integration.helpers import needs_services, wait_for
 
@@ -60,7 +60,7 @@ def test_a_store_down_when_the_job_runs_is_retried_by_the_worker_once_it_is_back
     celery_worker_on,  # noqa: F811
 ):
     project = accepted_project("bbox", images=4)
-    kept = {key: object_bytes(object_store, key) for key in object_store.keys()}  # noqa: SIM118
+    kept = object_store.snapshot()
     celery_worker_on(settings.REDIS_URL)
     # given the store stopped when the job runs
     object_store.server.stop()
@@ -70,7 +70,7 @@ def test_a_store_down_when_the_job_runs_is_retried_by_the_worker_once_it_is_back
         assert wait_for(lambda: _state(export).attempts == 1 and export.state == "pending", 30)
         assert export.error_code == "store_unavailable"
     finally:
-        store_up(object_store, kept)
+        object_store.restore(kept)
     # and once it is back the worker's retry (STORE_RETRY_IN s later) publishes it
     ready = wait_for(lambda: _state(export).state == ExportState.READY, STORE_RETRY_IN + 30)
     assert ready, (export.state, export.error_message)

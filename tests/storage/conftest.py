@@ -5,8 +5,6 @@ browser does (following the redirect to the store)."""
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -19,18 +17,6 @@ from tests.processes import Bucket
 def file_store(request) -> Bucket | None:
     """The local disk (None), or a fresh bucket of the S3 server as the default storage."""
     return request.getfixturevalue("object_store") if request.param == "s3" else None
-
-
-@contextmanager
-def store_down(bucket: Bucket) -> Iterator[None]:
-    """The S3 server stopped for the block, then started again on the same port. It comes back
-    empty (moto keeps its buckets in memory): the bucket is made again, with nothing in it."""
-    bucket.server.stop()
-    try:
-        yield
-    finally:
-        bucket.server.start()
-        bucket.client.create_bucket(Bucket=bucket.name)
 
 
 @dataclass

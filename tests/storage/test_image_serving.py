@@ -19,7 +19,7 @@ from annotations.models import Task
 from annotations.services.intake import IncomingFile, tasks_create_from_files
 from sebenzai.object_store_settings import object_store_settings
 from tests.helpers import lease, png_bytes
-from tests.storage.conftest import fetch_image, store_down
+from tests.storage.conftest import fetch_image
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,7 @@ def test_a_store_that_is_down_is_a_503_naming_the_store(
 ):
     settings.MEDIA_DELIVERY = delivery
     task = Task.objects.get(project=photo_project)
-    with store_down(object_store):
+    with object_store.stopped():
         response = requester_client.get(f"/api/v1/tasks/{task.pk}/image/")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "store_unavailable"

@@ -14,7 +14,6 @@ from predictions.models import OnnxModel, OnnxModelState, OnnxRunFailure
 from predictions.tasks import onnx_model_run_task
 from tests.predictions.helpers import ONNX, colour_classifier
 from tests.predictions.test_models_api import BLUE, GREEN, RED, add_images, predicted, upload
-from tests.storage.conftest import store_down
 
 pytestmark = [
     pytest.mark.django_db,
@@ -88,7 +87,7 @@ def test_a_store_that_is_down_leaves_the_model_and_its_tasks_for_the_next_sweep(
     content = colour_classifier()
     (cache / f"{model.sha256}.onnx").unlink(missing_ok=True)  # another host: nothing cached
     # when the job runs while the store is down
-    with store_down(object_store):
+    with object_store.stopped():
         report = onnx_model_run_task(str(model.pk))
     # then nothing is predicted, nothing counted failed, and the model is not marked failed
     assert report == {"predicted": 0, "failed": 0, "more": False}

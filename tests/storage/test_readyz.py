@@ -11,7 +11,6 @@ from django.test import Client
 
 from sebenzai.object_store_settings import object_store_settings
 from tests.processes import HOST
-from tests.storage.conftest import store_down
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_readyz_finds_the_object_store_answering(object_store):
 
 def test_readyz_is_a_quick_503_naming_storage_when_the_store_is_down(object_store):
     Client().get("/readyz")  # the probe's client is made and kept
-    with store_down(object_store):
+    with object_store.stopped():
         started = time.monotonic()
         response = Client().get("/readyz")
         took = time.monotonic() - started

@@ -11,7 +11,7 @@ from annotations.models import Task
 from annotations.services import intake
 from tests.annotations.video_clips import blocks, clip_bytes
 from tests.helpers import png_bytes, png_files, zip_bytes
-from tests.storage.conftest import fetch_image, store_down
+from tests.storage.conftest import fetch_image
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_a_store_that_is_down_is_a_503_and_no_task_is_created(
 ):
     project = make_project(images=2)
     body = forms()[kind]
-    with store_down(object_store):
+    with object_store.stopped():
         response = upload(requester_client, project, **body)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "store_unavailable"
@@ -74,6 +74,7 @@ def test_a_store_going_down_in_the_middle_of_a_request_leaves_no_task_of_it(
     # given a store that stops answering once the request's first file is in it
     project = make_project(images=0)
     real_store = intake.image_store
+    kept = object_store.snapshot()
 
     def then_down(image):
         stored = real_store(image)
@@ -84,8 +85,7 @@ def test_a_store_going_down_in_the_middle_of_a_request_leaves_no_task_of_it(
     try:
         response = upload(requester_client, project, images=png_files("m{}.png", range(3)))
     finally:
-        object_store.server.start()
-        object_store.client.create_bucket(Bucket=object_store.name)
+        object_store.restore(kept)
     # then the request fails as a whole: a 503, and none of its files became a task
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "store_unavailable"
