@@ -80,6 +80,12 @@ def _multiproc_folder(path: str) -> Path:
 if _multiproc_dir:
     _multiproc_folder(_multiproc_dir)
 
+# The app's settings, read once in the master: a mistake is one line, not a worker that fails to
+# boot with a traceback (the server's folder is on sys.path).
+from sebenzai.startup import settings_or_exit  # noqa: E402
+
+settings_or_exit()
+
 
 def on_starting(server) -> None:
     """In the master, once: a new server starts its metrics from zero."""
