@@ -5,7 +5,7 @@ missing object."""
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from storages.backends.s3 import S3Storage
@@ -51,6 +51,7 @@ def _client_error(code: str, status: int) -> ClientError:
         (_client_error("NoSuchKey", 404), False, True),
         (_client_error("AccessDenied", 403), False, False),
         (OSError("disk"), False, False),
+        (NoCredentialsError(), False, False),  # our configuration: a 500 to fix, not a retry
     ],
 )
 def test_a_store_that_is_down_is_told_from_a_missing_object(error, down, missing):

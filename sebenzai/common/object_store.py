@@ -4,13 +4,16 @@ is S3 (sebenzai/object_store_settings.py)."""
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 def store_down(error: BaseException) -> bool:
-    """The store did not answer, or answered with a failure of its own (5xx, throttled)."""
+    """The store did not answer, or answered with a failure of its own (5xx, throttled). Not
+    missing credentials: that is this platform's configuration, a 500 to fix, not to retry."""
+    if isinstance(error, NoCredentialsError):
+        return False
     if isinstance(error, BotoCoreError):  # no connection, a timeout, a broken response
         return True
     if isinstance(error, ClientError):
