@@ -196,6 +196,7 @@ def main(argv: list[str], description: str) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="sebenzai-bench-"))
     logdir = tmp / "logs"
     logdir.mkdir()
+    (tmp / "prometheus").mkdir()  # app_env's PROMETHEUS_MULTIPROC_DIR
     secret = secrets.token_urlsafe(50)
     env = app_env(args, database=args.db, media_root=tmp / "media", secret_key=secret)
     seed_env = app_env(args, database=f"{args.db}_tpl", media_root=tmp / "media", secret_key=secret)

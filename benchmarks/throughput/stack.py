@@ -65,6 +65,9 @@ def app_env(
             "MEDIA_ROOT": str(media_root),
             "STATIC_ROOT": str(media_root.parent / "static"),
             "LOG_LEVEL": "WARNING",
+            # As the compose file's web nodes: gunicorn's workers share the latency histogram
+            # through files here (an older checkout without metrics ignores it).
+            "PROMETHEUS_MULTIPROC_DIR": str(media_root.parent / "prometheus"),
             "PYTHONUNBUFFERED": "1",
             # The app under test comes first, ahead of the virtualenv's editable install.
             "PYTHONPATH": str(args.app_dir),
