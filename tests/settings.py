@@ -29,3 +29,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# On SQLite the test database is a file, like the embedded default's, not Django's in-memory
+# database in shared-cache mode: there the live server's threads (the browser tests) meet table
+# locks that fail at once ("database table is locked") or wait for ever, where a file in WAL mode
+# with its busy timeout lets one writer and many readers take turns. One file per test process.
+from sebenzai.settings import DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "var" / f"test-sebenzai-{os.getpid()}.sqlite3")
+    }
