@@ -23,6 +23,7 @@ from django.conf import settings
 
 from annotations.models import Project
 from sebenzai.common.errors import DomainError
+from sebenzai.common.object_store import on_object_store
 
 from .folder_staging import FolderStaging
 from .left_out import left_out_count
@@ -33,7 +34,7 @@ from .readahead import ReadAhead
 from .records import ProjectInfo, Record, RecordReader, Skip, Tally
 from .selectors import TaskRow, task_rows_for_export, tasks_exportable
 from .staging import ImageUnavailable, Staging, ZipStaging
-from .store import ZipUpload, store_active
+from .store import ZipUpload
 from .store_images import StoreImages
 from .uploading import UploadStaging
 from .writers import WRITERS, Writer
@@ -104,7 +105,7 @@ def dataset_write(
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
     try:
-        store = StoreImages(work=work) if store_active() else None
+        store = StoreImages(work=work) if on_object_store() else None
         if as_zip:
             staging: Staging = ZipStaging(work, store=store)
         else:

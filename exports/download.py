@@ -13,18 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.conf import settings
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from rest_framework import status  # type: ignore[import-untyped]
 
 from sebenzai.common.errors import Conflict, DomainError
-from sebenzai.common.object_store import object_missing
-from sebenzai.common.store_urls import signed_url
+from sebenzai.common.object_store import object_missing, on_object_store
+from sebenzai.common.store_urls import signed_url, store_signs_urls
 
 from .models import Export, ExportState
 from .services import export_file, export_name
-from .store import store_active, store_bucket, store_client, store_key
+from .store import store_bucket, store_client, store_key
 
 CONTENT_TYPE = "application/zip"
 
@@ -58,14 +57,14 @@ def export_download(*, export: Export) -> ExportDownload:
         message = f"The export is {export.state}; download it once it is ready."
         raise Conflict(code="export_not_ready", field="export", message=message)
     filename = export_filename(export=export)
-    if not store_active():  # the local disk: nothing to presign, streamed as always
+    if not on_object_store():  # the local disk: nothing to presign, streamed as always
         try:
             file = open(export_file(export=export), "rb")  # noqa: SIM115 - the response closes it
         except FileNotFoundError as exc:
             raise ExportGone from exc
         return ExportDownload(filename, file=file)
     name = export_name(export=export)
-    if settings.MEDIA_DELIVERY == "stream":
+    if not store_signs_urls():  # MEDIA_DELIVERY=stream
         got = _stored(store_client().get_object, name)
         return ExportDownload(filename, file=got["Body"], size=int(got["ContentLength"]))
     disposition = content_disposition_header(True, filename)

@@ -22,14 +22,14 @@ from sebenzai import jobs
 from sebenzai.celery import app as celery_app
 from sebenzai.common.broker import job_send_on_commit
 from sebenzai.common.errors import DomainError
-from sebenzai.common.object_store import object_missing, store_down
+from sebenzai.common.object_store import object_missing, on_object_store, store_down
 
 from .dataset import DatasetResult, EmptyExport, dataset_upload, dataset_write
 from .diff import versions_diff
 from .models import Export, ExportState
 from .options import ExportOptions
 from .selectors import tasks_exportable
-from .store import store_active, stored_open, uploads_abandoned_abort
+from .store import stored_open, uploads_abandoned_abort
 from .webhooks import deliveries_create, deliveries_enqueue, deliveries_lost
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def _zip_write(export: Export) -> DatasetResult:
     under export_root() (moved into place once complete)."""
     options = ExportOptions.from_dict(export.format, export.options)
     work_parent = export_root() / ".tmp"
-    if store_active():
+    if on_object_store():
         name = export_name(export=export)
         return dataset_upload(
             project=export.project, options=options, name=name, work_parent=work_parent
@@ -207,7 +207,7 @@ def _previous_version(export: Export) -> Export | None:
 def _diff(export: Export, previous: Export | None, result: DatasetResult) -> dict | None:
     if previous is None:
         return None
-    if not store_active():
+    if not on_object_store():
         return versions_diff(
             previous=export_file(export=previous),
             current=result.path,
@@ -270,7 +270,7 @@ def export_sweep() -> dict[str, int]:
 
 def _uploads_abandoned_abort() -> int:
     """Multipart uploads of builds that were killed (a build aborts its own when it fails)."""
-    if not store_active():
+    if not on_object_store():
         return 0
     try:
         return uploads_abandoned_abort(prefix=EXPORTS_PREFIX, older_than_seconds=STALE_AFTER)

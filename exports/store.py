@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from storages.utils import clean_name  # type: ignore[import-untyped]
 
@@ -31,11 +31,6 @@ logger = logging.getLogger(__name__)
 MIN_PART = 5 << 20  # S3's smallest part (all but the last)
 DEFAULT_PART = 8 << 20  # 10,000 parts (S3's most) of 8 MiB: zips up to 78 GiB
 READ_BLOCK = 1 << 20  # a ranged GET reads at least this much (zipfile reads in small pieces)
-
-
-def store_active() -> bool:
-    """The default storage is an object store (S3_BUCKET set), not the local disk."""
-    return not isinstance(default_storage, FileSystemStorage)
 
 
 def store_key(name: str) -> str:

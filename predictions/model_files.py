@@ -20,7 +20,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
+
+from sebenzai.common.object_store import on_object_store
 
 from .models import OnnxModel
 
@@ -31,10 +33,6 @@ class ModelFileUnreadable(Exception):
 
 def onnx_available() -> bool:
     return find_spec("onnxruntime") is not None and find_spec("onnx") is not None
-
-
-def _on_local_disk() -> bool:
-    return isinstance(default_storage, FileSystemStorage)
 
 
 def model_file_name(sha256: str) -> str:
@@ -55,7 +53,7 @@ def model_cache_dir() -> Path:
 
 def model_file_write(*, content: bytes, sha256: str) -> bool:
     """Store the file unless it is there already; whether this call wrote it."""
-    if not _on_local_disk():
+    if on_object_store():
         if default_storage.exists(model_file_name(sha256)):
             return False
         default_storage.save(model_file_name(sha256), ContentFile(content))
@@ -85,7 +83,7 @@ def model_file_forget(*, sha256: str) -> None:
     """Delete the file unless a model row uses it (files are shared by content)."""
     if OnnxModel.objects.filter(sha256=sha256).exists():
         return
-    if _on_local_disk():
+    if not on_object_store():
         model_file_path(sha256).unlink(missing_ok=True)
     else:
         default_storage.delete(model_file_name(sha256))
@@ -94,7 +92,7 @@ def model_file_forget(*, sha256: str) -> None:
 def model_file_read(*, sha256: str) -> bytes:
     """The model's bytes, checked against their digest: ModelFileUnreadable if they are missing
     or not the ones uploaded."""
-    if not _on_local_disk():
+    if on_object_store():
         return _fetched(sha256)
     try:
         content = model_file_path(sha256).read_bytes()

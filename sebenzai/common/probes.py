@@ -11,19 +11,20 @@ import os
 from typing import Any
 
 from botocore.config import Config
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import services_health, timed_check
+from .object_store import on_object_store
 
 READY = ("ok", "unused")
 
 
 def storage_check() -> None:
     """The file store is there and, for the local disk, writable: uploads and exports go to it."""
-    if isinstance(default_storage, FileSystemStorage):
+    if not on_object_store():
         root = default_storage.location
         os.makedirs(root, exist_ok=True)  # as the first upload would; fails where it could not
         if not os.access(root, os.W_OK | os.X_OK):

@@ -4,21 +4,18 @@ through a web process. The local disk signs nothing: its files are streamed by t
 
 from __future__ import annotations
 
-import sys
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from .object_store import on_object_store
+
 
 def store_signs_urls() -> bool:
-    """Whether a permitted download should be a redirect to the store: an S3 store, and the
-    delivery setting says so."""
-    # boto3 costs a quarter of a second to import: a process on the local disk never loads it, and
-    # a process whose storage is S3 has loaded it already.
-    s3 = sys.modules.get("storages.backends.s3")
-    redirect = settings.MEDIA_DELIVERY == "redirect"
-    return redirect and s3 is not None and isinstance(default_storage, s3.S3Storage)
+    """Whether a permitted download should be a redirect to the store: files are on the object
+    store, and the delivery setting says so."""
+    return settings.MEDIA_DELIVERY == "redirect" and on_object_store()
 
 
 def signed_url(name: str, *, content_type: str, disposition: str) -> str:
