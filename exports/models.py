@@ -27,6 +27,9 @@ class ExportState(models.TextChoices):
     FAILED = "failed"
 
 
+UNFINISHED = (ExportState.PENDING, ExportState.RUNNING)  # queued or being built
+
+
 class Export(TimeStampedModel):
     """A numbered snapshot of a project's accepted labels, built by a Celery job into one zip.
 

@@ -26,7 +26,7 @@ from sebenzai.common.object_store import object_missing, on_object_store, store_
 
 from .dataset import DatasetResult, EmptyExport, dataset_upload, dataset_write
 from .diff import versions_diff
-from .models import Export, ExportState
+from .models import UNFINISHED, Export, ExportState
 from .options import ExportOptions
 from .selectors import tasks_exportable
 from .store import stored_open, uploads_abandoned_abort
@@ -38,7 +38,6 @@ BUILD_SOFT_LIMIT, BUILD_TIME_LIMIT = 1500, 1700  # seconds, under the broker's v
 STALE_AFTER = BUILD_TIME_LIMIT + 60  # a build "running" longer than this has lost its worker
 MAX_ATTEMPTS = 3  # builds started for one export before it is failed (docs/reliability.md P7)
 LOST_AFTER = 120  # a pending export or due delivery older than this lost its message
-UNFINISHED = (ExportState.PENDING, ExportState.RUNNING)
 EXPORTS_PREFIX = "exports/"  # on the object store
 
 

@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry, Histogram, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from annotations.models import Annotation, ScoreState
-from exports.models import Export, ExportState
+from exports.models import UNFINISHED, Export
 from sebenzai import jobs
 from sebenzai.observability.failures import broker_redis, failures_key, job_failures_local
 
@@ -37,7 +37,6 @@ REQUEST_LATENCY = Histogram(
     ["route", "method", "status"],
     registry=None,  # registered per scrape (below), with the multiprocess collector or alone
 )
-IN_FLIGHT = (ExportState.PENDING, ExportState.RUNNING)
 
 
 class ClusterCollector:
@@ -92,7 +91,7 @@ def database_figures() -> Iterator[Metric]:
 
 def _exports_in_flight() -> Metric:
     rows = dict(
-        Export.objects.filter(state__in=IN_FLIGHT)
+        Export.objects.filter(state__in=UNFINISHED)
         .values_list("state")
         .annotate(n=Count("id"))
         .order_by()
@@ -102,7 +101,7 @@ def _exports_in_flight() -> Metric:
         "Exports queued (pending) or being built (running).",
         labels=["state"],
     )
-    for state in IN_FLIGHT:
+    for state in UNFINISHED:
         family.add_metric([state.value], rows.get(state, 0))
     return family
 
